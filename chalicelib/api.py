@@ -1,0 +1,191 @@
+"""What the REST routes do; ``app.py`` only parses requests and shapes responses."""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from chalicelib import jobs as J
+from chalicelib.errors import ConflictError, InvalidOptionsError, ValidationError
+from chalicelib.options import EncodeOptions
+from chalicelib.services import Services
+from chalicelib.storage import VIDEO_EXTENSIONS, source_key
+
+MAX_PAGE = 100
+
+
+def _require(body: Any, name: str, kind: type) -> Any:
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValidationError(f"'{name}' is required and must be a {kind.__name__}")
+    return value
+
+
+def create_job(svc: Services, body: Any) -> dict[str, Any]:
+    """Validate an upload request, create the job and presign its upload."""
+    filename = _require(body, "filename", str).strip()
+    size = _require(body, "size", int)
+    content_type = _require(body, "content_type", str).strip().lower() or "application/octet-stream"
+    if not 0 < len(filename) <= 255 or "/" in filename or "\\" in filename:
+        raise ValidationError("'filename' must be a plain file name of 1-255 characters")
+    ext = PurePosixPath(filename).suffix.lower().lstrip(".")
+    if ext not in VIDEO_EXTENSIONS:
+        raise ValidationError(f"'.{ext}' is not a video file type we accept ({', '.join(sorted(VIDEO_EXTENSIONS))})")
+    if not (content_type.startswith("video/") or content_type == "application/octet-stream"):
+        raise ValidationError(f"content type '{content_type}' is not a video type")
+    limit = svc.settings.max_upload_bytes
+    if not 0 < size <= limit:
+        raise ValidationError(f"size must be between 1 byte and {limit} bytes (got {size})")
+    raw_options = body.get("options") or {}
+    if "preset" in body:
+        raw_options = {**raw_options, "preset": body["preset"]}
+    try:
+        options = EncodeOptions.from_dict(raw_options)
+    except InvalidOptionsError as exc:
+        raise ValidationError(str(exc)) from exc
+
+    job_id = J.new_job_id()
+    key = source_key(job_id, ext)
+    svc.jobs.create({"id": job_id, "filename": filename, "size": size, "content_type": content_type,
+                     "source_key": key, "options": options.to_dict()})
+    post = svc.storage.presigned_post(key, content_type, limit)
+    return {
+        "job_id": job_id,
+        "state": J.AWAITING_UPLOAD,
+        "key": key,
+        "upload": {"method": "POST", "url": post["url"], "fields": post["fields"]},
+        "multipart": {"part_size": svc.settings.part_size, "max_parts": 10000},
+        "expires_in": svc.settings.upload_url_expiry,
+        "options": options.to_dict(),
+    }
+
+
+def _awaiting_upload(svc: Services, job_id: str) -> dict[str, Any]:
+    job = svc.jobs.get(job_id)
+    if job["state"] != J.AWAITING_UPLOAD:
+        raise ConflictError(f"job is {job['state']}; uploads are only accepted while awaiting_upload")
+    return job
+
+
+def create_multipart(svc: Services, job_id: str) -> dict[str, Any]:
+    """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``)."""
+    job = _awaiting_upload(svc, job_id)
+    upload_id = svc.storage.create_multipart(job["source_key"], job["content_type"])
+    return {"upload_id": upload_id, "key": job["source_key"], "part_size": svc.settings.part_size}
+
+
+def sign_part(svc: Services, job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
+    """Presign one part (Uppy ``signPart``)."""
+    job = _awaiting_upload(svc, job_id)
+    if not part_number.isdigit() or not 1 <= int(part_number) <= 10000:
+        raise ValidationError("part number must be 1-10000")
+    url = svc.storage.sign_part(job["source_key"], upload_id, int(part_number))
+    return {"url": url, "expires_in": svc.settings.upload_url_expiry}
+
+
+def list_parts(svc: Services, job_id: str, upload_id: str) -> dict[str, Any]:
+    """Parts already stored (Uppy ``listParts``, used to resume)."""
+    job = _awaiting_upload(svc, job_id)
+    return {"parts": svc.storage.list_parts(job["source_key"], upload_id)}
+
+
+def complete_multipart(svc: Services, job_id: str, upload_id: str, body: Any) -> dict[str, Any]:
+    """Finish the upload (Uppy ``completeMultipartUpload``); S3 then triggers the chunker."""
+    job = _awaiting_upload(svc, job_id)
+    parts = _require(body, "parts", list)
+    if not parts or not all(isinstance(p, dict) and "PartNumber" in p and "ETag" in p for p in parts):
+        raise ValidationError("'parts' must be a non-empty list of {PartNumber, ETag}")
+    svc.storage.complete_multipart(job["source_key"], upload_id, parts)
+    return {"key": job["source_key"], "state": J.AWAITING_UPLOAD}
+
+
+def abort_multipart(svc: Services, job_id: str, upload_id: str) -> None:
+    """Abort the upload (Uppy ``abortMultipartUpload``)."""
+    job = svc.jobs.get(job_id)
+    svc.storage.abort_multipart(job["source_key"], upload_id)
+
+
+def _timings(job: dict[str, Any]) -> dict[str, float]:
+    """Seconds spent in each stage, from the state-entry timestamps."""
+    marks = [(s, job.get(f"t_{s}")) for s in J.STATES]
+    entered = [(s, t) for s, t in marks if t is not None]
+    entered.sort(key=lambda st: st[1])
+    names = {J.AWAITING_UPLOAD: "upload", J.QUEUED: "queue", J.PROBING: "probe", J.ENCODING: "encode",
+             J.ASSEMBLING: "assemble"}
+    out: dict[str, float] = {}
+    for (state, start), (_, end) in zip(entered, entered[1:]):
+        if state in names:
+            out[names[state]] = round(end - start, 3)
+    if entered:
+        last = entered[-1][1] if job["state"] in J.FINAL_STATES else None
+        out["total"] = round((last or job["updated_at"]) - entered[0][1], 3)
+    return out
+
+
+def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dict[str, Any]:
+    """The public JSON shape of a job."""
+    parts_total = job.get("parts_total", 0)
+    done = job.get("chunks_done", 0) + (1 if job.get("audio") == "done" else 0)
+    state = job["state"]
+    percent = 100.0 if state == J.DONE else (round(100.0 * done / parts_total, 1) if parts_total else 0.0)
+    view: dict[str, Any] = {
+        "job_id": job["id"],
+        "state": state,
+        "filename": job.get("filename"),
+        "size": job.get("size"),
+        "content_type": job.get("content_type"),
+        "options": job.get("options"),
+        "created_at": job.get("created_at"),
+        "updated_at": job.get("updated_at"),
+        "progress": {"chunks_done": job.get("chunks_done", 0), "chunks_total": job.get("chunks_total", 0),
+                     "audio": job.get("audio"), "percent": percent},
+        "timings": _timings(job),
+        "probe": job.get("probe"),
+        "error": job.get("error") if state in (J.FAILED, J.CANCELLED) else None,
+        "output": None,
+    }
+    if with_parts:
+        view["parts"] = svc.jobs.parts(job["id"])
+    if state == J.DONE and job.get("output"):
+        output = dict(job["output"])
+        output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, output["key"],
+                                                  svc.settings.download_url_expiry, output.get("filename"))
+        view["output"] = output
+    return view
+
+
+def get_job(svc: Services, job_id: str) -> dict[str, Any]:
+    """Status of one job."""
+    return job_view(svc, svc.jobs.get(job_id))
+
+
+def list_jobs(svc: Services, limit: str | None, before: str | None) -> dict[str, Any]:
+    """Jobs newest first; ``next`` is the cursor for the following page."""
+    try:
+        n = min(max(int(limit or 20), 1), MAX_PAGE)
+        cursor = float(before) if before else None
+    except ValueError as exc:
+        raise ValidationError("'limit' must be an integer and 'before' a cursor from a previous page") from exc
+    page = svc.jobs.list(n, cursor)
+    return {
+        "jobs": [job_view(svc, j, with_parts=False) for j in page],
+        "next": repr(page[-1]["created_at"]) if len(page) == n else None,
+    }
+
+
+def cancel_job(svc: Services, job_id: str) -> dict[str, Any]:
+    """Cancel a job: queued tasks are dropped, running ones notice and stop."""
+    job = svc.jobs.get(job_id)
+    if job["state"] in J.FINAL_STATES:
+        raise ConflictError(f"job is already {job['state']}")
+    svc.jobs.cancel(job_id)
+    svc.process_queue.drop(job_id)
+    svc.assemble_queue.drop(job_id)
+    return get_job(svc, job_id)
+
+
+def health(svc: Services) -> dict[str, Any]:
+    """Liveness of Redis and the queues' depth."""
+    svc.redis.ping()
+    return {"status": "ok", "queues": {"process": svc.process_queue.depth(),
+                                       "assemble": svc.assemble_queue.depth()}}
+

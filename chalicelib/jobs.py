@@ -1,0 +1,282 @@
+"""Job records in Redis: the state machine, progress, per-part status and stage timings.
+
+A job is a hash ``{prefix}:job:{id}``; its finished parts are a set ``…:done`` and the
+per-part status (for dashboards) a hash ``…:parts``. All jobs are indexed newest-first in the
+sorted set ``{prefix}:jobs``. Every state change is a compare-and-set in Lua, so concurrent
+workers, duplicate S3 events and late task completions cannot move a job backwards.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import redis
+
+from chalicelib.errors import NotFoundError
+from chalicelib.queue import encode_payload
+
+AWAITING_UPLOAD = "awaiting_upload"
+QUEUED = "queued"
+PROBING = "probing"
+ENCODING = "encoding"
+ASSEMBLING = "assembling"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+FINAL_STATES = frozenset({DONE, FAILED, CANCELLED})
+ACTIVE_STATES = (AWAITING_UPLOAD, QUEUED, PROBING, ENCODING, ASSEMBLING)
+STATES = ACTIVE_STATES + (DONE, FAILED, CANCELLED)
+
+AUDIO_PART = "audio"
+_JSON_FIELDS = ("options", "probe", "plan", "output")
+
+# KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
+_TRANSITION = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'missing' end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
+if not allowed then return state end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated_at', ARGV[3], 't_' .. ARGV[2], ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 'ok'
+"""
+
+# KEYS: job hash. ARGV: token, now, stale seconds. Take the job for probing: the first event
+# claims it; a duplicate event sees a fresh claim and backs off; a chunker that died leaves a
+# stale claim that the redelivered event takes over.
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'missing' end
+local now = tonumber(ARGV[2])
+if state == 'awaiting_upload' then
+  redis.call('HSET', KEYS[1], 'state', 'queued', 'claim', ARGV[1], 'claim_at', ARGV[2],
+             'updated_at', ARGV[2], 't_queued', ARGV[2])
+  return 'claimed'
+end
+if state == 'queued' or state == 'probing' then
+  local at = tonumber(redis.call('HGET', KEYS[1], 'claim_at') or '0')
+  if now - at > tonumber(ARGV[3]) then
+    redis.call('HSET', KEYS[1], 'claim', ARGV[1], 'claim_at', ARGV[2])
+    return 'claimed'
+  end
+  return 'busy'
+end
+return state
+"""
+
+# KEYS: job hash, parts hash, then the queue keys used by the push fragment.
+# ARGV: token, now, plan json, parts_total, chunks_total, audio flag, parts-status json,
+#       n tasks, then n (task id, payload) pairs.
+_START_ENCODING = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'probing' then return 0 end
+if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'encoding', 'updated_at', ARGV[2], 't_encoding', ARGV[2],
+           'plan', ARGV[3], 'parts_total', ARGV[4], 'chunks_total', ARGV[5], 'chunks_done', 0,
+           'audio', ARGV[6])
+local status = cjson.decode(ARGV[7])
+for part, value in pairs(status) do redis.call('HSET', KEYS[2], part, value) end
+local n = tonumber(ARGV[8])
+local job = redis.call('HGET', KEYS[1], 'id')
+for i = 0, n - 1 do push_task(3, ARGV[9 + 2 * i], job, ARGV[10 + 2 * i]) end
+return 1
+"""
+
+# KEYS: job hash, done set, parts hash, then the assembly queue's keys.
+# ARGV: part, part status json, is-video flag, now, assembly task id, assembly payload.
+_COMPLETE_PART = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'encoding' then return 'ignored' end
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 'duplicate' end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
+else redis.call('HSET', KEYS[1], 'audio', 'done') end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
+if redis.call('SCARD', KEYS[2]) < tonumber(redis.call('HGET', KEYS[1], 'parts_total')) then
+  return 'ok'
+end
+redis.call('HSET', KEYS[1], 'state', 'assembling', 't_assembling', ARGV[4])
+push_task(4, ARGV[5], redis.call('HGET', KEYS[1], 'id'), ARGV[6])
+return 'last'
+"""
+
+
+def new_job_id() -> str:
+    """An unguessable job id (128 bits, URL-safe)."""
+    return secrets.token_hex(16)
+
+
+def part_name(index: int) -> str:
+    """The part name of video chunk ``index``."""
+    return f"v{index:05d}"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task to enqueue atomically with a job transition."""
+
+    task_id: str
+    payload: dict[str, Any]
+
+
+class JobStore:
+    """Reads and atomically updates job records."""
+
+    def __init__(self, r: redis.Redis, prefix: str, retention_seconds: int, queue_push_lua: str,
+                 process_queue_keys: list[str], assemble_queue_keys: list[str]) -> None:
+        self.r = r
+        self.prefix = prefix
+        self.retention = retention_seconds
+        self.index_key = f"{prefix}:jobs"
+        self._process_keys = process_queue_keys
+        self._assemble_keys = assemble_queue_keys
+        self._transition = r.register_script(_TRANSITION)
+        self._claim = r.register_script(_CLAIM)
+        self._start = r.register_script(queue_push_lua + _START_ENCODING)
+        self._complete = r.register_script(queue_push_lua + _COMPLETE_PART)
+
+    # -- keys ----------------------------------------------------------------------------
+    def key(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def _done_key(self, job_id: str) -> str:
+        return f"{self.key(job_id)}:done"
+
+    def _parts_key(self, job_id: str) -> str:
+        return f"{self.key(job_id)}:parts"
+
+    # -- reads ---------------------------------------------------------------------------
+    def create(self, fields: dict[str, Any]) -> str:
+        """Store a new job in ``awaiting_upload``; returns its id."""
+        job_id = fields.get("id") or new_job_id()
+        now = time.time()
+        record = {**fields, "id": job_id, "state": AWAITING_UPLOAD, "created_at": now, "updated_at": now,
+                  f"t_{AWAITING_UPLOAD}": now}
+        pipe = self.r.pipeline()
+        pipe.hset(self.key(job_id), mapping=_encode(record))
+        # An upload that never arrives must not keep the record forever.
+        pipe.expire(self.key(job_id), self.retention)
+        pipe.zadd(self.index_key, {job_id: now})
+        pipe.execute()
+        return job_id
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        """The decoded job record; NotFoundError if unknown or expired."""
+        raw = self.r.hgetall(self.key(job_id)) if _valid_id(job_id) else {}
+        if not raw:
+            raise NotFoundError(f"job {job_id} not found")
+        return _decode(raw)
+
+    def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
+        """Per-part status: ``{"v00000": {"state": "done", ...}, "audio": {...}}``."""
+        return {k: json.loads(v) for k, v in self.r.hgetall(self._parts_key(job_id)).items()}
+
+    def list(self, limit: int, before: float | None = None) -> list[dict[str, Any]]:
+        """Jobs newest first, ``limit`` of them, created strictly before ``before``."""
+        hi = f"({before}" if before is not None else "+inf"
+        ids = self.r.zrevrangebyscore(self.index_key, hi, "-inf", start=0, num=limit)
+        pipe = self.r.pipeline()
+        for job_id in ids:
+            pipe.hgetall(self.key(job_id))
+        jobs = []
+        for job_id, raw in zip(ids, pipe.execute()):
+            if raw:
+                jobs.append(_decode(raw))
+            else:  # expired record: drop it from the index lazily
+                self.r.zrem(self.index_key, job_id)
+        return jobs
+
+    # -- state changes -------------------------------------------------------------------
+    def transition(self, job_id: str, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:
+        """Compare-and-set the state; True if this call made the change."""
+        args: list[Any] = [",".join(from_states), to_state, time.time()]
+        for k, v in _encode(fields).items():
+            args += [k, v]
+        result = self._transition(keys=[self.key(job_id)], args=args)
+        if result == "ok" and to_state in FINAL_STATES:
+            self._expire(job_id)
+        return result == "ok"
+
+    def claim(self, job_id: str, token: str, stale_seconds: float) -> str:
+        """Claim an uploaded job for probing: ``claimed``, ``busy``, ``missing`` or its state."""
+        return str(self._claim(keys=[self.key(job_id)], args=[token, time.time(), stale_seconds]))
+
+    def start_encoding(self, job_id: str, token: str, plan: dict[str, Any], parts_status: dict[str, Any],
+                       chunks_total: int, has_audio: bool, tasks: list[TaskSpec]) -> bool:
+        """Store the plan, move ``probing → encoding`` and enqueue every task, atomically."""
+        args: list[Any] = [token, time.time(), json.dumps(plan), chunks_total + int(has_audio), chunks_total,
+                           "pending" if has_audio else "none",
+                           json.dumps({k: json.dumps(v) for k, v in parts_status.items()}), len(tasks)]
+        for t in tasks:
+            args += [t.task_id, encode_payload(t.payload)[1]]
+        keys = [self.key(job_id), self._parts_key(job_id), *self._process_keys]
+        return bool(self._start(keys=keys, args=args))
+
+    def complete_part(self, job_id: str, part: str, status: dict[str, Any], assembly: TaskSpec) -> str:
+        """Record a finished part: ``ok``, ``last`` (assembly enqueued), ``duplicate`` or ``ignored``."""
+        keys = [self.key(job_id), self._done_key(job_id), self._parts_key(job_id), *self._assemble_keys]
+        args = [part, json.dumps(status), "0" if part == AUDIO_PART else "1", time.time(),
+                assembly.task_id, encode_payload(assembly.payload)[1]]
+        return str(self._complete(keys=keys, args=args))
+
+    def set_part(self, job_id: str, part: str, status: dict[str, Any]) -> None:
+        """Update a part's dashboard status unless it is already done."""
+        if not self.r.sismember(self._done_key(job_id), part):
+            self.r.hset(self._parts_key(job_id), part, json.dumps(status))
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Set informational fields (never the state)."""
+        fields.pop("state", None)
+        self.r.hset(self.key(job_id), mapping=_encode({**fields, "updated_at": time.time()}))
+
+    def bump(self, job_id: str, counter: str) -> int:
+        """Increment an integer field of the job; returns the new value."""
+        return int(self.r.hincrby(self.key(job_id), counter, 1))
+
+    def fail(self, job_id: str, reason: str) -> bool:
+        """Move any active job to ``failed`` with a human-readable reason."""
+        return self.transition(job_id, ACTIVE_STATES, FAILED, error=reason[:2000])
+
+    def cancel(self, job_id: str) -> bool:
+        """Move any active job to ``cancelled``."""
+        return self.transition(job_id, ACTIVE_STATES, CANCELLED, error="cancelled by the user")
+
+    def state(self, job_id: str) -> str | None:
+        """Just the state (cheap; workers poll it while encoding)."""
+        return self.r.hget(self.key(job_id), "state")
+
+    def delete(self, job_id: str) -> None:
+        """Remove a job's records entirely."""
+        self.r.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id))
+        self.r.zrem(self.index_key, job_id)
+
+    def _expire(self, job_id: str) -> None:
+        pipe = self.r.pipeline()
+        for key in (self.key(job_id), self._parts_key(job_id)):
+            pipe.expire(key, self.retention)
+        pipe.delete(self._done_key(job_id))
+        pipe.execute()
+
+
+def _valid_id(job_id: str) -> bool:
+    return 8 <= len(job_id) <= 64 and all(c in "0123456789abcdef" for c in job_id)
+
+
+def _encode(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: json.dumps(v) if k in _JSON_FIELDS else str(v) for k, v in fields.items() if v is not None}
+
+
+def _decode(raw: dict[str, str]) -> dict[str, Any]:
+    job: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in _JSON_FIELDS:
+            job[k] = json.loads(v)
+        elif k in ("size", "chunks_total", "chunks_done", "parts_total"):
+            job[k] = int(v)
+        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at"):
+            job[k] = float(v)
+        else:
+            job[k] = v
+    return job

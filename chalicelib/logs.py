@@ -1,0 +1,16 @@
+"""Structured JSON logging (Powertools Logger) shared by the Lambdas and the workers."""
+from __future__ import annotations
+
+import functools
+
+from aws_lambda_powertools import Logger
+
+SERVICE = "framefleet"
+
+
+@functools.lru_cache(maxsize=1)
+def get_logger() -> Logger:
+    """The process-wide Powertools logger; ``append_keys(job_id=...)`` tags every line."""
+    from chalicelib.config import get_settings
+
+    return Logger(service=SERVICE, level=get_settings().log_level)

@@ -1,0 +1,50 @@
+"""Wires settings, clients, the job store, queues and storage together, lazily, once per process."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import redis
+
+from chalicelib.clients import get_redis, get_s3
+from chalicelib.config import Settings, get_settings
+from chalicelib.jobs import JobStore
+from chalicelib.queue import PUSH_LUA, ReliableQueue
+from chalicelib.storage import Storage
+
+PROCESS_QUEUE = "process"    # video chunks and the audio track
+ASSEMBLE_QUEUE = "assemble"  # one task per job, after its last part
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a handler or worker needs."""
+
+    settings: Settings
+    redis: redis.Redis
+    storage: Storage
+    jobs: JobStore
+    process_queue: ReliableQueue
+    assemble_queue: ReliableQueue
+
+    def queue(self, name: str) -> ReliableQueue:
+        """The queue called ``name`` (``process`` or ``assemble``)."""
+        return {PROCESS_QUEUE: self.process_queue, ASSEMBLE_QUEUE: self.assemble_queue}[name]
+
+
+def build_services(settings: Settings, r: redis.Redis, s3: object) -> Services:
+    """Assemble the services from explicit clients (tests pass their own)."""
+    def make_queue(name: str) -> ReliableQueue:
+        return ReliableQueue(r, name, prefix=settings.key_prefix, lease_seconds=settings.lease_seconds,
+                             max_attempts=settings.max_attempts)
+
+    process, assemble = make_queue(PROCESS_QUEUE), make_queue(ASSEMBLE_QUEUE)
+    jobs = JobStore(r, settings.key_prefix, settings.job_retention_seconds, PUSH_LUA,
+                    process.push_keys(), assemble.push_keys())
+    return Services(settings, r, Storage(s3, settings), jobs, process, assemble)
+
+
+@functools.lru_cache(maxsize=1)
+def get_services() -> Services:
+    """The process-wide services built from the environment."""
+    return build_services(get_settings(), get_redis(), get_s3())

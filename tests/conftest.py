@@ -1,0 +1,40 @@
+"""Shared fixtures: real servers on free ports, the shared media corpus, a running local stack."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.servers import redis_url, valkey  # noqa: F401 - fixtures
+
+from tests.media_helpers import MEDIA
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def media() -> Path:
+    """The shared corpus of real videos (../shared/media)."""
+    if not MEDIA.is_dir():
+        pytest.fail(f"shared media corpus missing at {MEDIA}")
+    return MEDIA
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+    """The whole local pipeline: Valkey, moto server, API, event pump, 2 processors, 1 assembler.
+
+    Short leases so that a killed worker's task comes back within seconds.
+    """
+    from chalicelib.config import Settings
+    from chalicelib.stack import start_stack
+
+    os.environ.pop("REDIS_URL", None)
+    settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, probe_timeout=30.0,
+                       encode_timeout=300.0, log_level="WARNING")
+    local = start_stack(workers=2, home=tmp_path_factory.mktemp("stack"), settings=settings)
+    yield local
+    local.close()
