@@ -4,6 +4,7 @@ Routes only parse, call ``chalicelib`` and shape the response.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Callable
 
@@ -21,16 +22,19 @@ UPLOAD_QUEUE = os.environ.get("FRAMEFLEET_UPLOAD_QUEUE", "framefleet-upload-even
 _STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StorageError: 502}
 
 
-@app.middleware("http")
-def domain_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Turn domain exceptions into JSON errors with the right status (no stack traces)."""
-    try:
-        return get_response(event)
-    except FramefleetError as exc:
-        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
-        if status >= 500:
-            get_logger().exception("request failed")
-        return Response({"error": str(exc)}, status_code=status)
+def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain exceptions into JSON errors with the right status (never a stack trace)."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except FramefleetError as exc:
+            status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+            if status >= 500:
+                get_logger().exception("request failed")
+            return Response({"error": str(exc)}, status_code=status)
+
+    return wrapper
 
 
 def _body() -> Any:
@@ -41,53 +45,63 @@ def _body() -> Any:
 
 
 @app.route("/health", methods=["GET"])
+@domain_errors
 def health() -> dict[str, Any]:
     return api.health(get_services())
 
 
 @app.route("/jobs", methods=["POST"])
+@domain_errors
 def create_job() -> Response:
     return Response(api.create_job(get_services(), _body()), status_code=201)
 
 
 @app.route("/jobs", methods=["GET"])
+@domain_errors
 def list_jobs() -> dict[str, Any]:
     params = app.current_request.query_params or {}
     return api.list_jobs(get_services(), params.get("limit"), params.get("before"))
 
 
 @app.route("/jobs/{job_id}", methods=["GET"])
+@domain_errors
 def get_job(job_id: str) -> dict[str, Any]:
     return api.get_job(get_services(), job_id)
 
 
 @app.route("/jobs/{job_id}/cancel", methods=["POST"])
+@domain_errors
 def cancel_job(job_id: str) -> dict[str, Any]:
     return api.cancel_job(get_services(), job_id)
 
 
 @app.route("/jobs/{job_id}/multipart", methods=["POST"])
+@domain_errors
 def create_multipart(job_id: str) -> Response:
     return Response(api.create_multipart(get_services(), job_id), status_code=201)
 
 
 @app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"])
+@domain_errors
 def list_parts(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.list_parts(get_services(), job_id, upload_id)
 
 
 @app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["DELETE"])
+@domain_errors
 def abort_multipart(job_id: str, upload_id: str) -> Response:
     api.abort_multipart(get_services(), job_id, upload_id)
     return Response("", status_code=204)
 
 
 @app.route("/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}", methods=["GET"])
+@domain_errors
 def sign_part(job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
     return api.sign_part(get_services(), job_id, upload_id, part_number)
 
 
 @app.route("/jobs/{job_id}/multipart/{upload_id}/complete", methods=["POST"])
+@domain_errors
 def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.complete_multipart(get_services(), job_id, upload_id, _body())
 

@@ -130,7 +130,7 @@ _KNOWN_REASONS = [
     (re.compile(r"Cannot allocate memory|Generic error in an external library", re.I), "out of memory"),
     (re.compile(r"moov atom not found", re.I), "truncated: moov atom not found (incomplete MP4/MOV)"),
     (re.compile(r"not on whitelist", re.I), "input references a disallowed protocol or format"),
-    (re.compile(r"Invalid data found when processing input", re.I), "unrecognized or unsupported container"),
+    (re.compile(r"Invalid data found when processing input", re.I), "not a video file we can read (unrecognized or unsupported container)"),
     (re.compile(r"No such file or directory", re.I), "input file not found"),
     (re.compile(r"Server returned 403|Forbidden", re.I), "access to the input URL was denied (expired link?)"),
     (re.compile(r"Server returned 404", re.I), "input URL not found"),

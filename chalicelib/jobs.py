@@ -31,7 +31,7 @@ ACTIVE_STATES = (AWAITING_UPLOAD, QUEUED, PROBING, ENCODING, ASSEMBLING)
 STATES = ACTIVE_STATES + (DONE, FAILED, CANCELLED)
 
 AUDIO_PART = "audio"
-_JSON_FIELDS = ("options", "probe", "plan", "output")
+_JSON_FIELDS = ("options", "probe", "source", "plan", "output")
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
 _TRANSITION = """

@@ -9,7 +9,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.config import Settings
-from chalicelib.errors import NotFoundError, StorageError
+from chalicelib.errors import FramefleetError, NotFoundError, StorageError, ValidationError
 
 # Upload file extensions we accept; the real gate is the demuxer whitelist applied when probing.
 VIDEO_EXTENSIONS = frozenset(
@@ -43,10 +43,18 @@ def job_id_from_key(key: str) -> str | None:
     return None
 
 
-def _wrap(exc: Exception, what: str) -> StorageError:
-    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+# S3 error codes caused by what the client sent (HTTP 400), not by S3 being unwell.
+_CLIENT_CODES = frozenset({"EntityTooSmall", "EntityTooLarge", "InvalidPart", "InvalidPartOrder", "MalformedXML",
+                           "InvalidArgument"})
+
+
+def _wrap(exc: Exception, what: str) -> FramefleetError:
+    error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
+    code = error.get("Code", "")
     if code in ("NoSuchKey", "404", "NoSuchUpload", "NotFound"):
         return NotFoundError(f"{what}: not found")
+    if code in _CLIENT_CODES:
+        return ValidationError(f"{what}: {error.get('Message') or code}")
     return StorageError(f"{what}: {exc}")
 
 

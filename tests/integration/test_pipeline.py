@@ -13,8 +13,10 @@ import pytest
 import requests
 
 from chalicelib.client import ApiError, Client
+from chalicelib.testsrc import make_synthetic_clip
 from tests.media_helpers import CORPUS_FRAMES, decode_report
 
+S3_MIN_PART = 5 * 1024**2
 FAST = {"x264_preset": "ultrafast", "chunk_seconds": 1.0}
 
 
@@ -159,9 +161,11 @@ def test_multipart_upload_and_duplicate_events_make_one_job(stack: Any, media: P
     """A file above the part size goes through the multipart routes; moto then emits two
     ObjectCreated events for it, and we replay a third: still exactly one job, done once."""
     client = Client(stack.api_url)
-    source = media / "sample_with_increasing_timestamps_320w_240h.mp4"
+    source = tmp_path / "grainy.mp4"
+    make_synthetic_clip(str(source), 6, width=640, height=360, grain=40)
+    assert source.stat().st_size > 2 * S3_MIN_PART, "need at least three parts"
     job = client.create_job(source, FAST)
-    job["multipart"]["part_size"] = 5 * 1024**2 // 4  # force several parts (moto does not enforce 5 MiB)
+    job["multipart"]["part_size"] = S3_MIN_PART  # force several parts
     client.upload(source, job)
     status = client.wait(job["job_id"], timeout=300)
     assert status["state"] == "done", status.get("error")
