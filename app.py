@@ -15,7 +15,7 @@ from chalicelib.errors import ConflictError, FramefleetError, NotFoundError, Sto
 from chalicelib.logs import get_logger
 from chalicelib.services import get_services
 
-app = Chalice(app_name="framefleet")
+app = Chalice(app_name="framefleet", configure_logs=False)  # Powertools logs as "framefleet"
 app.api.cors = True
 UPLOAD_QUEUE = os.environ.get("FRAMEFLEET_UPLOAD_QUEUE", "framefleet-upload-events")
 

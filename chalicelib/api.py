@@ -177,9 +177,8 @@ def cancel_job(svc: Services, job_id: str) -> dict[str, Any]:
     job = svc.jobs.get(job_id)
     if job["state"] in J.FINAL_STATES:
         raise ConflictError(f"job is already {job['state']}")
-    svc.jobs.cancel(job_id)
-    svc.process_queue.drop(job_id)
-    svc.assemble_queue.drop(job_id)
+    if svc.jobs.cancel(job_id):
+        svc.discard_work(job_id)
     return get_job(svc, job_id)
 
 

@@ -54,6 +54,8 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         if not api:
             from chalicelib.stack import start_stack
 
+            # The progress bar owns the terminal: the stack logs only warnings unless LOG_LEVEL says.
+            os.environ.setdefault("LOG_LEVEL", "WARNING")
             local = start_stack(workers=args.workers)
             stack.callback(local.close)
             api = local.api_url
@@ -77,7 +79,8 @@ def cmd_transcode(args: argparse.Namespace) -> int:
                                                         "bitrate", "video_codec", "audio")}
             summary["output"]["path"] = str(dest)
             summary["input"] = {"size": source.stat().st_size, "probe": status.get("probe")}
-        return _finish(args, summary, started)
+    # After the stack is down, so nothing it logs can follow the summary line.
+    return _finish(args, summary, started)
 
 
 def _finish(args: argparse.Namespace, summary: dict[str, Any], started: float) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import resource
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -98,6 +100,11 @@ def input_args(source: str) -> list[str]:
     ]
 
 
+_PR_SET_PDEATHSIG = 1
+# Loaded before any fork: the child between fork and exec must not dlopen.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
 def _limiter(limits: Limits, timeout: float):
     cpu = limits.cpu_seconds or int(timeout * max(os.cpu_count() or 1, 1)) + 5
 
@@ -107,6 +114,9 @@ def _limiter(limits: Limits, timeout: float):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if _LIBC is not None:
+            # If the worker is SIGKILLed mid-chunk, its ffmpeg must not run on as an orphan.
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
     return apply
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 
 from aws_lambda_powertools import Logger
 
@@ -13,4 +15,6 @@ def get_logger() -> Logger:
     """The process-wide Powertools logger; ``append_keys(job_id=...)`` tags every line."""
     from chalicelib.config import get_settings
 
-    return Logger(service=SERVICE, level=get_settings().log_level)
+    # stderr: CloudWatch collects both streams, and locally stdout stays free for the CLI's output.
+    return Logger(service=SERVICE, level=get_settings().log_level,
+                  logger_handler=logging.StreamHandler(sys.stderr))

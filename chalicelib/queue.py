@@ -204,13 +204,19 @@ if dropped > 0 then
     redis.call('RPUSH', ready, unpack(keep, i, math.min(i + 999, #keep)))
   end
 end
-local running = redis.call('ZRANGE', inflight, 0, -1)
-hits = matching(running)
-for i = 1, #running do
-  if hits[i] then
-    forget(running[i])
-    dropped = dropped + 1
+local function forget_matching(zset)
+  local ids = redis.call('ZRANGE', zset, 0, -1)
+  local found = matching(ids)
+  for i = 1, #ids do
+    if found[i] then
+      forget(ids[i])
+      dropped = dropped + 1
+    end
   end
+end
+forget_matching(inflight)
+if ARGV[2] == '1' then
+  forget_matching(dead)
 end
 return dropped
 """
@@ -386,12 +392,13 @@ class ReliableQueue:
             if len(batch) < _REAP_BATCH:
                 return reaped
 
-    def drop(self, predicate_job_id: str) -> int:
+    def drop(self, predicate_job_id: str, *, include_dead: bool = False) -> int:
         """Cancel a job: delete its ready and in-flight tasks (their leases are lost).
 
-        Returns how many tasks were removed. Dead tasks are kept for inspection.
+        Returns how many tasks were removed. Dead tasks are kept for inspection unless
+        ``include_dead`` (a finished job's clean-up).
         """
-        return int(self._drop(keys=self._keys, args=[predicate_job_id]))
+        return int(self._drop(keys=self._keys, args=[predicate_job_id, int(include_dead)]))
 
     def depth(self) -> dict[str, int]:
         """Counts: ``{"ready": n, "inflight": n, "dead": n}``."""

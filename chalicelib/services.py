@@ -10,7 +10,7 @@ from chalicelib.clients import get_redis, get_s3
 from chalicelib.config import Settings, get_settings
 from chalicelib.jobs import JobStore
 from chalicelib.queue import PUSH_LUA, ReliableQueue
-from chalicelib.storage import Storage
+from chalicelib.storage import Storage, work_prefix
 
 PROCESS_QUEUE = "process"    # video chunks and the audio track
 ASSEMBLE_QUEUE = "assemble"  # one task per job, after its last part
@@ -26,6 +26,19 @@ class Services:
     jobs: JobStore
     process_queue: ReliableQueue
     assemble_queue: ReliableQueue
+
+    def discard_work(self, job_id: str) -> None:
+        """Forget a finished job's tasks (queued, running or dead) and its intermediate files."""
+        for queue in (self.process_queue, self.assemble_queue):
+            queue.drop(job_id, include_dead=True)
+        self.storage.delete_prefix(self.settings.work_bucket, work_prefix(job_id))
+
+    def fail_job(self, job_id: str, reason: str) -> bool:
+        """Fail an active job with a human-readable reason and discard its work."""
+        failed = self.jobs.fail(job_id, reason)
+        if failed:
+            self.discard_work(job_id)
+        return failed
 
     def queue(self, name: str) -> ReliableQueue:
         """The queue called ``name`` (``process`` or ``assemble``)."""

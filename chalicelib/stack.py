@@ -229,7 +229,13 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
                 settings: Settings | None = None, assemblers: int = 1) -> Stack:
     """Start every part of the pipeline; ``Stack.close()`` stops them all."""
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    class QuietRequestHandler(ChaliceRequestHandler):
+        """No access log on the terminal (the workers' logs are in the stack's home folder)."""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            pass
 
     exit_stack = ExitStack()
     try:
@@ -254,7 +260,8 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         from app import app
 
         port = api_port or free_port()
-        server = LocalDevServer(app, Config(chalice_stage="local"), "127.0.0.1", port)
+        server = LocalDevServer(app, Config(chalice_stage="local"), "127.0.0.1", port,
+                                handler_cls=QuietRequestHandler)
         threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
         exit_stack.callback(server.server.server_close)
         exit_stack.callback(server.shutdown)

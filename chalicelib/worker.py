@@ -70,7 +70,7 @@ class Worker:
             for reaped in queue.reap():
                 job_id = reaped.payload.get("job_id", "")
                 if reaped.dead:
-                    self.svc.jobs.fail(job_id, f"{_describe(reaped.payload)} failed after {reaped.attempt} "
+                    self.svc.fail_job(job_id, f"{_describe(reaped.payload)} failed after {reaped.attempt} "
                                                f"attempts: {reaped.error}")
                 else:
                     self.svc.jobs.set_part(job_id, _part(reaped.payload), {"state": "retried",
@@ -104,7 +104,7 @@ class Worker:
                 self.queue.ack(task)
             self.log.info("task abandoned", extra={"reason": str(exc)})
         except TERMINAL_ERRORS as exc:
-            self.svc.jobs.fail(job_id, str(exc))
+            self.svc.fail_job(job_id, str(exc))
             self.queue.ack(task)
             self.log.info("job failed", extra={"reason": str(exc)})
         except Exception as exc:  # noqa: BLE001 - any other error is retried by the queue
@@ -112,7 +112,7 @@ class Worker:
             self.log.exception("task failed")
             outcome = self.queue.fail(task, reason)
             if outcome is not None and outcome.dead:
-                self.svc.jobs.fail(job_id, f"{_describe(task.payload)} failed after {task.attempt} attempts: "
+                self.svc.fail_job(job_id, f"{_describe(task.payload)} failed after {task.attempt} attempts: "
                                            f"{reason}")
             else:
                 self.svc.jobs.set_part(job_id, _part(task.payload), {"state": "retried", "attempt": task.attempt,

@@ -194,6 +194,18 @@ def test_drop_removes_queued_and_abandons_inflight_tasks_of_a_job(q: ReliableQue
     assert q.drop("a") == 0
 
 
+def test_drop_with_dead_leaves_no_keys_of_the_job(make_queue: MakeQueue, client: redis.Redis) -> None:
+    q = make_queue(max_attempts=1)
+    q.push_many([job("a", n=0), job("a", n=1)])
+    outcome = q.fail(pop(q), "boom")
+    assert outcome is not None and outcome.dead
+    assert q.drop("a") == 1 and q.depth()["dead"] == 1
+    assert q.drop("a", include_dead=True) == 1
+    assert q.depth() == {"ready": 0, "inflight": 0, "dead": 0}
+    for part in ("payload", "job", "attempts", "lease", "error"):
+        assert client.hlen(q.key(part)) == 0, part
+
+
 def test_concurrent_workers_process_each_task_exactly_once(make_queue: MakeQueue) -> None:
     q = make_queue(lease_seconds=30)
     ids = q.push_many([job(str(i % 7), n=i) for i in range(400)])
