@@ -108,13 +108,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"framefleet is up\n  API:    {stack.api_url}\n  S3/SQS: {stack.s3_url}\n"
           f"  Redis:  {stack.settings.redis_url}\n  logs:   {stack.home}\nCtrl-C to stop.", flush=True)
     stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda s, f: stopping.append(s))
+    # Explicit handlers: a background job's SIGINT is ignored by default, and SIGTERM is how
+    # service managers stop us.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda s, f: stopping.append(s))
     try:
         while not stopping:
             stack.supervise()
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+            time.sleep(0.5)
     finally:
         stack.close()
     return 0

@@ -187,36 +187,31 @@ local function matching(ids)
   end
   return hits
 end
-local dropped, keep = 0, {}
-local queued = redis.call('LRANGE', ready, 0, -1)
-local hits = matching(queued)
-for i = 1, #queued do
-  if hits[i] then
-    forget(queued[i])
-    dropped = dropped + 1
-  else
-    keep[#keep + 1] = queued[i]
+local dropped = 0
+-- Forgets the job's tasks among ids; returns the others, in order.
+local function forget_matching(ids)
+  local found, keep = matching(ids), {}
+  for i = 1, #ids do
+    if found[i] then
+      forget(ids[i])
+      dropped = dropped + 1
+    else
+      keep[#keep + 1] = ids[i]
+    end
   end
+  return keep
 end
-if dropped > 0 then
+local queued = redis.call('LRANGE', ready, 0, -1)
+local keep = forget_matching(queued)
+if #keep < #queued then
   redis.call('DEL', ready)
   for i = 1, #keep, 1000 do
     redis.call('RPUSH', ready, unpack(keep, i, math.min(i + 999, #keep)))
   end
 end
-local function forget_matching(zset)
-  local ids = redis.call('ZRANGE', zset, 0, -1)
-  local found = matching(ids)
-  for i = 1, #ids do
-    if found[i] then
-      forget(ids[i])
-      dropped = dropped + 1
-    end
-  end
-end
-forget_matching(inflight)
+forget_matching(redis.call('ZRANGE', inflight, 0, -1))
 if ARGV[2] == '1' then
-  forget_matching(dead)
+  forget_matching(redis.call('ZRANGE', dead, 0, -1))
 end
 return dropped
 """

@@ -21,6 +21,7 @@ from chalicelib.services import ASSEMBLE_QUEUE, PROCESS_QUEUE, Services
 Handler = Callable[[Services, Task, threading.Event], None]
 # Failures that another attempt cannot fix: the job fails at once with the reason.
 TERMINAL_ERRORS = (InvalidMediaError, VerificationError)
+CANCEL_POLL_SECONDS = 5.0
 ROLES = {"processor": PROCESS_QUEUE, "assembler": ASSEMBLE_QUEUE}
 
 
@@ -124,7 +125,8 @@ class Worker:
             self.log.remove_keys(["job_id", "task_id", "attempt"])
 
     def _heartbeat(self, task: Task, cancel: threading.Event) -> None:
-        interval = max(0.2, self.svc.settings.lease_seconds / 4)
+        # Often enough to renew the lease well before it lapses, and to notice a cancel quickly.
+        interval = min(max(0.2, self.svc.settings.lease_seconds / 4), CANCEL_POLL_SECONDS)
         while not cancel.wait(interval):
             if self.abort.is_set():
                 cancel.set()

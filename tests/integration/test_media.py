@@ -211,8 +211,8 @@ def hostile_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     audio_only = MEDIA / "sample_audio_only.mp4"
     return {
         "empty": (empty, "file is empty"),
-        "text": (text, "unrecognized or unsupported container"),
-        "hls playlist": (playlist, "unrecognized or unsupported container"),
+        "text": (text, "not a video file we can read"),
+        "hls playlist": (playlist, "not a video file we can read"),
         "truncated, moov lost": (cut_moov, "truncated: moov atom not found"),
         "truncated, data lost": (cut_mdat, "truncated: file ends at byte"),
         "audio only": (audio_only, "not a video file (no video stream)"),
