@@ -69,6 +69,13 @@ def get_job(job_id: str) -> dict[str, Any]:
     return api.get_job(get_services(), job_id)
 
 
+@app.route("/jobs/{job_id}", methods=["DELETE"])
+@domain_errors
+def delete_job(job_id: str) -> Response:
+    api.delete_job(get_services(), job_id)
+    return Response("", status_code=204)
+
+
 @app.route("/jobs/{job_id}/cancel", methods=["POST"])
 @domain_errors
 def cancel_job(job_id: str) -> dict[str, Any]:

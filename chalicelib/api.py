@@ -182,6 +182,18 @@ def cancel_job(svc: Services, job_id: str) -> dict[str, Any]:
     return get_job(svc, job_id)
 
 
+def delete_job(svc: Services, job_id: str) -> None:
+    """Delete a job and everything it stored (cancelling it first if it is still running)."""
+    job = svc.jobs.get(job_id)
+    if job["state"] not in J.FINAL_STATES:
+        svc.jobs.cancel(job_id)
+    svc.discard_work(job_id)
+    svc.storage.delete(svc.settings.upload_bucket, job["source_key"])
+    if job.get("output"):
+        svc.storage.delete(svc.settings.output_bucket, job["output"]["key"])
+    svc.jobs.delete(job_id)
+
+
 def health(svc: Services) -> dict[str, Any]:
     """Liveness of Redis and the queues' depth."""
     svc.redis.ping()

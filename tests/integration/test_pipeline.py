@@ -231,3 +231,17 @@ def test_kill_9_of_a_processor_mid_chunk_still_completes(stack: Any, media: Path
     client.download(status["output"]["url"], out)
     frames, errors = decode_report(out)
     assert frames == CORPUS_FRAMES[source.name] and errors == ""
+
+
+def test_delete_removes_the_job_and_its_files(stack: Any, media: Path) -> None:
+    client = Client(stack.api_url)
+    status = run_job(client, media / "sample.mp4", FAST)
+    assert status["state"] == "done"
+    from chalicelib.services import get_services
+
+    svc = get_services()
+    assert requests.delete(f"{stack.api_url}/jobs/{status['job_id']}", timeout=10).status_code == 204
+    assert requests.get(f"{stack.api_url}/jobs/{status['job_id']}", timeout=10).status_code == 404
+    leftovers = svc.storage.s3.list_objects_v2(Bucket=svc.settings.upload_bucket, Prefix="")
+    keys = [o["Key"] for o in leftovers.get("Contents", [])]
+    assert not [k for k in keys if status["job_id"] in k]
