@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from typing import Any
 from urllib.parse import unquote_plus
 
 from chalicelib import jobs as J

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 
 from chalicelib.clients import reset_clients
@@ -33,10 +34,10 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "framefleet", "AWS_SECRET_ACCESS_KEY":
 
 
 def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_until(check: Any, what: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
@@ -94,25 +95,81 @@ def valkey_binary() -> str:
     return str(get_binary_path())
 
 
-def valkey_service(data_dir: Path, port: int, appendonly: bool = True) -> Service:
-    """A Valkey server with AOF persistence (as ElastiCache keeps data across a failover)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    argv = [valkey_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-            "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec",
-            "--protected-mode", "no"]
-    return Service("valkey", argv, log_path=data_dir / "valkey.log")
+class ValkeyProcess:
+    """A valkey-server subprocess with its data in ``data_dir``; keeps its port on restart."""
 
+    def __init__(self, data_dir: Path, *, appendonly: bool = False) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.appendonly = appendonly
+        self.port = free_port()
+        self.log_path = self.data_dir / "valkey.log"
+        self._process: subprocess.Popen[bytes] | None = None
 
-def start_valkey(data_dir: Path, port: int | None = None, appendonly: bool = True) -> tuple[Service, str]:
-    """Start Valkey and wait for PING; returns the service and its redis:// URL."""
-    import redis
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT/0``."""
+        return f"redis://127.0.0.1:{self.port}/0"
 
-    port = port or free_port()
-    svc = valkey_service(data_dir, port, appendonly).start()
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    _wait_until(client.ping, "valkey", proc=svc.proc)
-    client.close()
-    return svc, f"redis://127.0.0.1:{port}/0"
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
+        argv = [
+            valkey_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            # fsync every write: a restart test (even after SIGKILL) must lose nothing.
+            "--appendfsync", "always",
+            "--dir", str(self.data_dir),
+            "--logfile", str(self.log_path),
+        ]
+        # Own session: a Ctrl-C in the terminal must not stop Redis before the workers.
+        self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"valkey-server exited:\n{self._log_tail()}")
+                try:
+                    # LOADING (AOF replay) also raises: wait until the data is back.
+                    if client.ping():
+                        return
+                except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"valkey-server did not start:\n{self._log_tail()}")
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self, *, hard: bool = False) -> None:
+        """Stop the server: SIGTERM (graceful, flushes AOF) or SIGKILL when ``hard``."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        if hard:
+            process.kill()
+        else:
+            process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self, *, hard: bool = False) -> None:
+        """Stop and start again on the same port and data dir (AOF is replayed if on)."""
+        self.stop(hard=hard)
+        self.start()
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
+        except OSError:
+            return "(no log)"
 
 
 def start_moto(log_dir: Path, port: int | None = None) -> tuple[Service, str]:
@@ -245,9 +302,12 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         home.mkdir(parents=True, exist_ok=True)
         base = settings or Settings.from_env()
         redis_url = os.environ.get("REDIS_URL", "")
-        if not redis_url:  # no Redis given: start our own Valkey
-            valkey, redis_url = start_valkey(home / "valkey")
+        valkey = None
+        if not redis_url:  # no Redis given: start our own Valkey, with AOF as ElastiCache keeps data
+            valkey = ValkeyProcess(home / "valkey", appendonly=True)
+            valkey.start()
             exit_stack.callback(valkey.stop)
+            redis_url = valkey.url
         moto, s3_url = start_moto(home)
         exit_stack.callback(moto.stop)
         settings = replace(base, redis_url=redis_url, s3_endpoint_url=s3_url, sqs_endpoint_url=s3_url,
