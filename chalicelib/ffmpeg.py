@@ -88,9 +88,16 @@ def protocol_whitelist(source: str) -> str:
     return REMOTE_PROTOCOLS if is_remote(source) else LOCAL_PROTOCOLS
 
 
+# An S3 blip must not kill a long chunk encode: ffmpeg's http client re-opens the presigned URL
+# at the current offset (a range request) with backoff up to this many seconds between tries.
+RECONNECT_ARGS = ["-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_on_http_error", "5xx",
+                  "-reconnect_delay_max", "10", "-reconnect_delay_total_max", "60"]
+
+
 def input_args(source: str) -> list[str]:
     """Hardened ``-i`` arguments for a user-supplied input (local path or http(s) URL)."""
     return [
+        *(RECONNECT_ARGS if is_remote(source) else []),
         "-protocol_whitelist", protocol_whitelist(source),
         "-format_whitelist", FORMAT_WHITELIST,
         "-max_streams", str(MAX_STREAMS),

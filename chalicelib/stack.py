@@ -19,7 +19,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import redis
 import requests
@@ -256,6 +256,7 @@ class Stack:
     s3_url: str
     home: Path
     workers: list[Service] = field(default_factory=list)
+    valkey: ValkeyProcess | None = None   # None when REDIS_URL pointed elsewhere
     _exit: ExitStack = field(default_factory=ExitStack)
 
     def worker_env(self) -> dict[str, str]:
@@ -282,9 +283,50 @@ class Stack:
         self._exit.close()
 
 
+# The browser app (frontend/dist, built by `make frontend`), served by the local API server.
+FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+_API_ROOTS = ("health", "jobs")
+_STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml",
+                 ".png": "image/png", ".ico": "image/x-icon", ".woff2": "font/woff2", ".txt": "text/plain"}
+
+
+def frontend_response(url_path: str, settings: Settings,
+                      dist: Path = FRONTEND_DIST) -> tuple[int, dict[str, str], bytes] | None:
+    """Status, headers and body for a GET of the browser app, or None for an API route.
+
+    ``/config.json`` is the app's runtime config (same-origin API); unknown paths fall back to
+    ``index.html`` (client-side routes); hashed ``/assets/`` files are cached for a year.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(url_path).path)
+    if path.strip("/").split("/")[0] in _API_ROOTS:
+        return None
+    if path == "/config.json":
+        body = json.dumps({"apiUrl": "", "apiKey": "", "maxUploadBytes": settings.max_upload_bytes}).encode()
+        return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body
+    root = dist.resolve()
+    target = (root / path.lstrip("/")).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        if path.startswith("/assets/") or Path(path).suffix:
+            return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"not found"
+        target = root / "index.html"
+    if not target.is_file():
+        return 503, {"Content-Type": "text/plain; charset=utf-8"}, b"browser app not built: run `make frontend`"
+    cache = "public, max-age=31536000, immutable" if path.startswith("/assets/") else "no-cache"
+    content_type = _STATIC_TYPES.get(target.suffix, "application/octet-stream")
+    return 200, {"Content-Type": content_type, "Cache-Control": cache}, target.read_bytes()
+
+
 def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *,
-                settings: Settings | None = None, assemblers: int = 1) -> Stack:
-    """Start every part of the pipeline; ``Stack.close()`` stops them all."""
+                settings: Settings | None = None, assemblers: int = 1,
+                s3_via: Callable[[str], str] | None = None) -> Stack:
+    """Start every part of the pipeline; ``Stack.close()`` stops them all.
+
+    ``s3_via`` maps the S3/SQS endpoint to the one everything should use instead (fault tests
+    put a proxy they can cut in between).
+    """
     from chalice.config import Config
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
@@ -293,6 +335,22 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             pass
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            """API routes go to Chalice; every other path is the browser app."""
+            found = frontend_response(self.path, settings)
+            if found is None:
+                self._generic_handle()
+                return
+            status, headers, body = found
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_HEAD = do_GET
 
     exit_stack = ExitStack()
     try:
@@ -310,6 +368,8 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
             redis_url = valkey.url
         moto, s3_url = start_moto(home)
         exit_stack.callback(moto.stop)
+        if s3_via is not None:
+            s3_url = s3_via(s3_url)
         settings = replace(base, redis_url=redis_url, s3_endpoint_url=s3_url, sqs_endpoint_url=s3_url,
                            work_dir=str(home / "scratch"))
         Path(settings.work_dir).mkdir(exist_ok=True)
@@ -333,7 +393,7 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         exit_stack.callback(pump.join, 5)
         exit_stack.callback(pump.stopping.set)
 
-        stack = Stack(settings, api_url, s3_url, home, _exit=exit_stack)
+        stack = Stack(settings, api_url, s3_url, home, valkey=valkey, _exit=exit_stack)
         for _ in range(workers):
             stack.start_worker("processor")
         for _ in range(assemblers):

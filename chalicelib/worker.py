@@ -111,6 +111,9 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - any other error is retried by the queue
             reason = f"{type(exc).__name__}: {exc}"[:500]
             self.log.exception("task failed")
+            # Back off before giving the task back (still holding the lease, heartbeat running):
+            # an outage of S3 or Redis must not burn every attempt within a second.
+            cancel.wait(retry_delay(task.attempt))
             outcome = self.queue.fail(task, reason)
             if outcome is not None and outcome.dead:
                 self.svc.fail_job(job_id, f"{_describe(task.payload)} failed after {task.attempt} attempts: "
@@ -141,6 +144,11 @@ class Worker:
                 self.log.info("abandoning task", extra={"lease_alive": alive, "job_state": state})
                 cancel.set()
                 return
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait before a failed attempt's task is retried: 2, 4, 8 … up to 30."""
+    return float(min(30, 2**attempt))
 
 
 def check_cancel(cancel: threading.Event) -> None:

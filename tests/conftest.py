@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import TcpProxy
 from tests.servers import redis_url, valkey  # noqa: F401 - fixtures
 
 from tests.media_helpers import MEDIA
@@ -27,7 +28,8 @@ def media() -> Path:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
     """The whole local pipeline: Valkey, moto server, API, event pump, 2 processors, 1 assembler.
 
-    Short leases so that a killed worker's task comes back within seconds.
+    Short leases so that a killed worker's task comes back within seconds; S3/SQS traffic goes
+    through a proxy the fault tests can cut.
     """
     from chalicelib.config import Settings
     from chalicelib.stack import start_stack
@@ -35,6 +37,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
     os.environ.pop("REDIS_URL", None)
     settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, probe_timeout=30.0,
                        encode_timeout=300.0, log_level="WARNING")
-    local = start_stack(workers=2, home=tmp_path_factory.mktemp("stack"), settings=settings)
+    proxies: list[TcpProxy] = []
+
+    def via_proxy(url: str) -> str:
+        proxies.append(TcpProxy(url))
+        return proxies[0].url
+
+    local = start_stack(workers=2, home=tmp_path_factory.mktemp("stack"), settings=settings, s3_via=via_proxy)
+    local.s3_proxy = proxies[0]  # type: ignore[attr-defined] - the fault tests cut it
     yield local
     local.close()
+    proxies[0].close()
