@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit test-integration clean
+.PHONY: install demo test test-unit test-integration soak clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test-unit: install
 
 test-integration: install
 	$(PY) -m pytest -q tests/integration
+
+# 40 jobs at once on 2 processors with random worker kills (also part of `make test`).
+soak: install
+	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/integration
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis *.egg-info

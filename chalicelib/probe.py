@@ -33,6 +33,8 @@ from chalicelib.errors import InvalidMediaError, MediaError
 
 MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 PROBE_TIMEOUT = 120.0
+# Largest frame the probe will decode (8K UHD is 33 Mpx); the configurable limit is checked later.
+MAX_DECODE_PIXELS = 8192 * 8192
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 
 
@@ -326,6 +328,13 @@ def _pick_video(container):
     return candidates[0] if candidates else None
 
 
+def _check_frame_size(stream) -> None:
+    """Refuse to decode frames larger than any real video (a decompression bomb) before trying."""
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > MAX_DECODE_PIXELS:
+        raise InvalidMediaError(f"frame size {width}x{height} is larger than any supported video")
+
+
 def _first_frame(container, stream):
     import av
 
@@ -477,13 +486,20 @@ def probe_in_process(source: str) -> ProbeResult:
         reader = RangeReader(src)
         container = _open_container(reader)
         with container:
+            if len(container.streams) >= ffmpeg.MAX_STREAMS:
+                # The demuxer stops adding streams at max_streams: the file has at least that many.
+                raise InvalidMediaError(f"the file has too many streams (at least {ffmpeg.MAX_STREAMS}; "
+                                        f"at most {ffmpeg.MAX_STREAMS - 1} are supported)")
             video = _pick_video(container)
+            if video is None and container.streams.video:
+                raise InvalidMediaError("the video stream's header is invalid (no usable frame size)")
             if video is None:
                 raise InvalidMediaError("not a video file (no video stream)")
             audio = container.streams.audio[0] if container.streams.audio else None
             format_name = container.format.name
             if format_name == MOV_FAMILY:
                 _check_mov_truncation(video, src.size)
+            _check_frame_size(video)
             video_facts = _video_facts(video, _first_frame(container, video))
             audio_facts = _audio_facts(audio)
             duration = (container.duration or 0) / 1_000_000
@@ -519,7 +535,10 @@ def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
         payload = json.loads(result.stdout)
     except ValueError:
         reason = ffmpeg.describe_failure(result.stderr, result.returncode)
-        raise MediaError(f"probe failed: {reason}") from None
+        # Killed by its own resource limits or crashed while parsing: the file is hostile or
+        # broken, and another attempt would end the same way.
+        error_class = InvalidMediaError if result.returncode < 0 else MediaError
+        raise error_class(f"the file could not be analysed safely: probe {reason}") from None
     if "error" in payload:
         error_class = InvalidMediaError if payload.get("invalid") else MediaError
         raise error_class(payload["error"])
