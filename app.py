@@ -8,10 +8,13 @@ import functools
 import os
 from typing import Any, Callable
 
-from chalice import Chalice, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
-from chalicelib import api, chunker
-from chalicelib.errors import ConflictError, FramefleetError, NotFoundError, StorageError, ValidationError
+from chalicelib import api, chunker, metrics
+from chalicelib.auth import authenticate
+from chalicelib.errors import (ConflictError, FramefleetError, LimitExceededError, NotFoundError, StorageError,
+                               UnauthorizedError, ValidationError)
+from chalicelib.keys import Principal
 from chalicelib.logs import get_logger
 from chalicelib.services import get_services
 
@@ -19,7 +22,13 @@ app = Chalice(app_name="framefleet", configure_logs=False)  # Powertools logs as
 app.api.cors = True
 UPLOAD_QUEUE = os.environ.get("FRAMEFLEET_UPLOAD_QUEUE", "framefleet-upload-events")
 
-_STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StorageError: 502}
+_STATUS = {ValidationError: 400, UnauthorizedError: 401, NotFoundError: 404, ConflictError: 409,
+           LimitExceededError: 429, StorageError: 502}
+# On AWS with FRAMEFLEET_AUTH=cognito, API Gateway verifies the user pool's JWTs itself.
+AUTHORIZER = (
+    CognitoUserPoolAuthorizer("framefleet-users", provider_arns=[os.environ["FRAMEFLEET_COGNITO_USER_POOL_ARN"]])
+    if os.environ.get("FRAMEFLEET_AUTH") == "cognito" else None
+)
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,8 +42,16 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             if status >= 500:
                 get_logger().exception("request failed")
             return Response({"error": str(exc)}, status_code=status)
+        except Exception:  # noqa: BLE001 - log the trace, never send it
+            get_logger().exception("unexpected error")
+            return Response({"error": "internal error"}, status_code=500)
 
     return wrapper
+
+
+def _caller() -> Principal:
+    request = app.current_request
+    return authenticate(get_services().settings, get_services().keys, request.headers or {}, request.context)
 
 
 def _body() -> Any:
@@ -50,67 +67,67 @@ def health() -> dict[str, Any]:
     return api.health(get_services())
 
 
-@app.route("/jobs", methods=["POST"])
+@app.route("/jobs", methods=["POST"], authorizer=AUTHORIZER)
 @domain_errors
 def create_job() -> Response:
-    return Response(api.create_job(get_services(), _body()), status_code=201)
+    return Response(api.create_job(get_services(), _caller(), _body()), status_code=201)
 
 
-@app.route("/jobs", methods=["GET"])
+@app.route("/jobs", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def list_jobs() -> dict[str, Any]:
     params = app.current_request.query_params or {}
-    return api.list_jobs(get_services(), params.get("limit"), params.get("before"))
+    return api.list_jobs(get_services(), _caller(), params.get("limit"), params.get("before"))
 
 
-@app.route("/jobs/{job_id}", methods=["GET"])
+@app.route("/jobs/{job_id}", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def get_job(job_id: str) -> dict[str, Any]:
-    return api.get_job(get_services(), job_id)
+    return api.get_job(get_services(), _caller(), job_id)
 
 
-@app.route("/jobs/{job_id}", methods=["DELETE"])
+@app.route("/jobs/{job_id}", methods=["DELETE"], authorizer=AUTHORIZER)
 @domain_errors
 def delete_job(job_id: str) -> Response:
-    api.delete_job(get_services(), job_id)
+    api.delete_job(get_services(), _caller(), job_id)
     return Response("", status_code=204)
 
 
-@app.route("/jobs/{job_id}/cancel", methods=["POST"])
+@app.route("/jobs/{job_id}/cancel", methods=["POST"], authorizer=AUTHORIZER)
 @domain_errors
 def cancel_job(job_id: str) -> dict[str, Any]:
-    return api.cancel_job(get_services(), job_id)
+    return api.cancel_job(get_services(), _caller(), job_id)
 
 
-@app.route("/jobs/{job_id}/multipart", methods=["POST"])
+@app.route("/jobs/{job_id}/multipart", methods=["POST"], authorizer=AUTHORIZER)
 @domain_errors
 def create_multipart(job_id: str) -> Response:
-    return Response(api.create_multipart(get_services(), job_id), status_code=201)
+    return Response(api.create_multipart(get_services(), _caller(), job_id), status_code=201)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"])
+@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def list_parts(job_id: str, upload_id: str) -> dict[str, Any]:
-    return api.list_parts(get_services(), job_id, upload_id)
+    return api.list_parts(get_services(), _caller(), job_id, upload_id)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["DELETE"])
+@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["DELETE"], authorizer=AUTHORIZER)
 @domain_errors
 def abort_multipart(job_id: str, upload_id: str) -> Response:
-    api.abort_multipart(get_services(), job_id, upload_id)
+    api.abort_multipart(get_services(), _caller(), job_id, upload_id)
     return Response("", status_code=204)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}", methods=["GET"])
+@app.route("/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def sign_part(job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
-    return api.sign_part(get_services(), job_id, upload_id, part_number)
+    return api.sign_part(get_services(), _caller(), job_id, upload_id, part_number)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}/complete", methods=["POST"])
+@app.route("/jobs/{job_id}/multipart/{upload_id}/complete", methods=["POST"], authorizer=AUTHORIZER)
 @domain_errors
 def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
-    return api.complete_multipart(get_services(), job_id, upload_id, _body())
+    return api.complete_multipart(get_services(), _caller(), job_id, upload_id, _body())
 
 
 @app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=1)
@@ -118,3 +135,9 @@ def on_upload(event: Any) -> None:
     """The chunking Lambda: S3 ObjectCreated (via SQS) → probe, plan, enqueue."""
     for record in event:
         chunker.handle_message(get_services(), record.body)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def publish_queue_depth(event: Any) -> dict[str, Any]:
+    """Every minute: the work queues' depth as EMF metrics, which scale the Fargate workers."""
+    return metrics.publish_queue_depth(get_services())

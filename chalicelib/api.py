@@ -5,7 +5,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from chalicelib import jobs as J
-from chalicelib.errors import ConflictError, InvalidOptionsError, ValidationError
+from chalicelib.errors import (
+    ConflictError,
+    InvalidOptionsError,
+    LimitExceededError,
+    ValidationError,
+)
+from chalicelib.keys import Principal, limits_for
 from chalicelib.options import EncodeOptions
 from chalicelib.services import Services
 from chalicelib.storage import VIDEO_EXTENSIONS, source_key
@@ -20,7 +26,7 @@ def _require(body: Any, name: str, kind: type) -> Any:
     return value
 
 
-def create_job(svc: Services, body: Any) -> dict[str, Any]:
+def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
     """Validate an upload request, create the job and presign its upload."""
     filename = _require(body, "filename", str).strip()
     size = _require(body, "size", int)
@@ -32,9 +38,15 @@ def create_job(svc: Services, body: Any) -> dict[str, Any]:
         raise ValidationError(f"'.{ext}' is not a video file type we accept ({', '.join(sorted(VIDEO_EXTENSIONS))})")
     if not (content_type.startswith("video/") or content_type == "application/octet-stream"):
         raise ValidationError(f"content type '{content_type}' is not a video type")
-    limit = svc.settings.max_upload_bytes
+    limits = limits_for(svc.settings, who)
+    limit = int(limits["max_upload_bytes"])
     if not 0 < size <= limit:
         raise ValidationError(f"size must be between 1 byte and {limit} bytes (got {size})")
+    _check_declared(body, limits)
+    active = svc.jobs.active_count(who.owner, svc.settings.upload_window_seconds)
+    if active >= limits["max_active_jobs"]:
+        raise LimitExceededError(f"you already have {active} jobs in progress (limit "
+                                 f"{int(limits['max_active_jobs'])}); wait for one to finish or cancel one")
     raw_options = body.get("options") or {}
     if "preset" in body:
         raw_options = {**raw_options, "preset": body["preset"]}
@@ -45,9 +57,11 @@ def create_job(svc: Services, body: Any) -> dict[str, Any]:
 
     job_id = J.new_job_id()
     key = source_key(job_id, ext)
-    svc.jobs.create({"id": job_id, "filename": filename, "size": size, "content_type": content_type,
-                     "source_key": key, "options": options.to_dict()})
-    post = svc.storage.presigned_post(key, content_type, limit)
+    svc.jobs.create({"id": job_id, "owner": who.owner, "filename": filename, "size": size,
+                     "content_type": content_type, "source_key": key, "options": options.to_dict(),
+                     "limits": limits})
+    # The policy pins the exact declared size: nothing bigger (or smaller) can be posted.
+    post = svc.storage.presigned_post(key, content_type, size, size)
     return {
         "job_id": job_id,
         "state": J.AWAITING_UPLOAD,
@@ -59,38 +73,52 @@ def create_job(svc: Services, body: Any) -> dict[str, Any]:
     }
 
 
-def _awaiting_upload(svc: Services, job_id: str) -> dict[str, Any]:
-    job = svc.jobs.get(job_id)
+def _check_declared(body: dict[str, Any], limits: dict[str, float]) -> None:
+    """Optional facts the client read from the file (a browser's <video> metadata), checked
+    before any upload; the chunker checks the real values again."""
+    declared = {name: body.get(name) for name in ("duration", "width", "height")}
+    for name, value in declared.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+            raise ValidationError(f"'{name}' must be a non-negative number")
+    if declared["duration"] and declared["duration"] > limits["max_duration_seconds"]:
+        raise ValidationError(f"video is {declared['duration']:.0f} s long, over your "
+                              f"{limits['max_duration_seconds']:.0f} s limit")
+    if declared["width"] and declared["height"] and declared["width"] * declared["height"] > limits["max_pixels"]:
+        raise ValidationError(f"resolution {declared['width']}x{declared['height']} is over your limit")
+
+
+def _awaiting_upload(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    job = svc.jobs.get(job_id, who.owner)
     if job["state"] != J.AWAITING_UPLOAD:
         raise ConflictError(f"job is {job['state']}; uploads are only accepted while awaiting_upload")
     return job
 
 
-def create_multipart(svc: Services, job_id: str) -> dict[str, Any]:
+def create_multipart(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
     """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``)."""
-    job = _awaiting_upload(svc, job_id)
+    job = _awaiting_upload(svc, who, job_id)
     upload_id = svc.storage.create_multipart(job["source_key"], job["content_type"])
     return {"upload_id": upload_id, "key": job["source_key"], "part_size": svc.settings.part_size}
 
 
-def sign_part(svc: Services, job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
+def sign_part(svc: Services, who: Principal, job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
     """Presign one part (Uppy ``signPart``)."""
-    job = _awaiting_upload(svc, job_id)
+    job = _awaiting_upload(svc, who, job_id)
     if not part_number.isdigit() or not 1 <= int(part_number) <= 10000:
         raise ValidationError("part number must be 1-10000")
     url = svc.storage.sign_part(job["source_key"], upload_id, int(part_number))
     return {"url": url, "expires_in": svc.settings.upload_url_expiry}
 
 
-def list_parts(svc: Services, job_id: str, upload_id: str) -> dict[str, Any]:
+def list_parts(svc: Services, who: Principal, job_id: str, upload_id: str) -> dict[str, Any]:
     """Parts already stored (Uppy ``listParts``, used to resume)."""
-    job = _awaiting_upload(svc, job_id)
+    job = _awaiting_upload(svc, who, job_id)
     return {"parts": svc.storage.list_parts(job["source_key"], upload_id)}
 
 
-def complete_multipart(svc: Services, job_id: str, upload_id: str, body: Any) -> dict[str, Any]:
+def complete_multipart(svc: Services, who: Principal, job_id: str, upload_id: str, body: Any) -> dict[str, Any]:
     """Finish the upload (Uppy ``completeMultipartUpload``); S3 then triggers the chunker."""
-    job = _awaiting_upload(svc, job_id)
+    job = _awaiting_upload(svc, who, job_id)
     parts = _require(body, "parts", list)
     if not parts or not all(isinstance(p, dict) and "PartNumber" in p and "ETag" in p for p in parts):
         raise ValidationError("'parts' must be a non-empty list of {PartNumber, ETag}")
@@ -98,9 +126,9 @@ def complete_multipart(svc: Services, job_id: str, upload_id: str, body: Any) ->
     return {"key": job["source_key"], "state": J.AWAITING_UPLOAD}
 
 
-def abort_multipart(svc: Services, job_id: str, upload_id: str) -> None:
+def abort_multipart(svc: Services, who: Principal, job_id: str, upload_id: str) -> None:
     """Abort the upload (Uppy ``abortMultipartUpload``)."""
-    job = svc.jobs.get(job_id)
+    job = svc.jobs.get(job_id, who.owner)
     svc.storage.abort_multipart(job["source_key"], upload_id)
 
 
@@ -153,38 +181,38 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
     return view
 
 
-def get_job(svc: Services, job_id: str) -> dict[str, Any]:
-    """Status of one job."""
-    return job_view(svc, svc.jobs.get(job_id))
+def get_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    """Status of one of the caller's jobs."""
+    return job_view(svc, svc.jobs.get(job_id, who.owner))
 
 
-def list_jobs(svc: Services, limit: str | None, before: str | None) -> dict[str, Any]:
+def list_jobs(svc: Services, who: Principal, limit: str | None, before: str | None) -> dict[str, Any]:
     """Jobs newest first; ``next`` is the cursor for the following page."""
     try:
         n = min(max(int(limit or 20), 1), MAX_PAGE)
         cursor = float(before) if before else None
     except ValueError as exc:
         raise ValidationError("'limit' must be an integer and 'before' a cursor from a previous page") from exc
-    page = svc.jobs.list(n, cursor)
+    page = svc.jobs.list(who.owner, n, cursor)
     return {
         "jobs": [job_view(svc, j, with_parts=False) for j in page],
         "next": repr(page[-1]["created_at"]) if len(page) == n else None,
     }
 
 
-def cancel_job(svc: Services, job_id: str) -> dict[str, Any]:
+def cancel_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
     """Cancel a job: queued tasks are dropped, running ones notice and stop."""
-    job = svc.jobs.get(job_id)
+    job = svc.jobs.get(job_id, who.owner)
     if job["state"] in J.FINAL_STATES:
         raise ConflictError(f"job is already {job['state']}")
     if svc.jobs.cancel(job_id):
         svc.discard_work(job_id)
-    return get_job(svc, job_id)
+    return get_job(svc, who, job_id)
 
 
-def delete_job(svc: Services, job_id: str) -> None:
+def delete_job(svc: Services, who: Principal, job_id: str) -> None:
     """Delete a job and everything it stored (cancelling it first if it is still running)."""
-    job = svc.jobs.get(job_id)
+    job = svc.jobs.get(job_id, who.owner)
     if job["state"] not in J.FINAL_STATES:
         svc.jobs.cancel(job_id)
     svc.discard_work(job_id)

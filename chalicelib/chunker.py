@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus
 
 from chalicelib import jobs as J
 from chalicelib.errors import InvalidMediaError, NotFoundError
+from chalicelib.keys import Principal, limits_for
 from chalicelib.logs import get_logger
 from chalicelib.options import EncodeOptions
 from chalicelib.plan import plan_chunks
@@ -74,14 +75,15 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
         svc.jobs.fail(job_id, "upload arrived under an unexpected key")
         return
     try:
+        limits = {**limits_for(svc.settings, Principal(job.get("owner", ""))), **(job.get("limits") or {})}
         size = int(svc.storage.head(svc.settings.upload_bucket, key)["ContentLength"])
-        if size > svc.settings.max_upload_bytes:
-            raise InvalidMediaError(f"file is {size} bytes, over the {svc.settings.max_upload_bytes}-byte limit")
+        if size > limits["max_upload_bytes"]:
+            raise InvalidMediaError(f"file is {size} bytes, over the {int(limits['max_upload_bytes'])}-byte limit")
         if size == 0:
             raise InvalidMediaError("the uploaded file is empty")
         url = svc.storage.presigned_get(svc.settings.upload_bucket, key, int(svc.settings.probe_timeout) + 60)
         result = probe(url, timeout=svc.settings.probe_timeout)
-        check_limits(svc, result)
+        check_limits(result, limits)
         options = EncodeOptions.from_dict(job.get("options") or {})
         plan = plan_chunks(result, options)
     except NotFoundError:
@@ -109,15 +111,14 @@ def without_frame_times(result: ProbeResult) -> ProbeResult:
     return replace(result, video=replace(result.video, frame_times=()))
 
 
-def check_limits(svc: Services, result: ProbeResult) -> None:
-    """Reject sources over the configured duration/resolution limits, or without video."""
+def check_limits(result: ProbeResult, limits: dict[str, float]) -> None:
+    """Reject sources over the owner's duration/resolution limits, or without video."""
     if result.video is None:
         raise InvalidMediaError("the file has no video stream (audio-only or not a video)")
     if result.video.frame_count == 0:
         raise InvalidMediaError("the video stream has no frames")
-    if result.video.duration > svc.settings.max_duration_seconds:
-        raise InvalidMediaError(
-            f"video is {result.video.duration:.0f} s long, over the {svc.settings.max_duration_seconds:.0f} s limit")
-    pixels = result.video.width * result.video.height
-    if pixels > svc.settings.max_pixels:
+    if result.video.duration > limits["max_duration_seconds"]:
+        raise InvalidMediaError(f"video is {result.video.duration:.0f} s long, over the "
+                                f"{limits['max_duration_seconds']:.0f} s limit")
+    if result.video.width * result.video.height > limits["max_pixels"]:
         raise InvalidMediaError(f"resolution {result.video.width}x{result.video.height} is over the limit")

@@ -59,7 +59,7 @@ def cmd_transcode(args: argparse.Namespace) -> int:
             local = start_stack(workers=args.workers)
             stack.callback(local.close)
             api = local.api_url
-        client = Client(api)
+        client = Client(api, args.api_key)
         t0 = time.monotonic()
         try:
             job = client.create_job(source, _options(args))
@@ -105,8 +105,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     home = Path(args.home).resolve() if args.home else None
     stack = start_stack(workers=args.workers, api_port=args.port, home=home)
-    print(f"framefleet is up\n  API:    {stack.api_url}\n  S3/SQS: {stack.s3_url}\n"
-          f"  Redis:  {stack.settings.redis_url}\n  logs:   {stack.home}\nCtrl-C to stop.", flush=True)
+    print(f"framefleet is up\n  API:     {stack.api_url}\n  API key: {stack.api_key}  (owner 'local')\n"
+          f"  S3/SQS:  {stack.s3_url}\n  Redis:   {stack.settings.redis_url}\n  logs:    {stack.home}\n"
+          "Ctrl-C to stop.", flush=True)
     stopping: list[int] = []
     # Explicit handlers: a background job's SIGINT is ignored by default, and SIGTERM is how
     # service managers stop us.
@@ -132,6 +133,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Create, revoke or list API keys (in the Redis at REDIS_URL)."""
+    from chalicelib.errors import FramefleetError
+    from chalicelib.services import get_services
+
+    keys = get_services().keys
+    try:
+        if args.action == "create":
+            limits = {name: getattr(args, name) for name in ("max_active_jobs", "max_upload_bytes",
+                                                             "max_duration_seconds", "max_pixels")}
+            print(keys.create(args.owner, args.name or "", limits))
+        elif args.action == "revoke":
+            keys.revoke(args.key_id)
+        else:
+            for record in keys.list():
+                print(json.dumps(record))
+    except FramefleetError as exc:
+        print(f"framefleet: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     p = argparse.ArgumentParser(prog="framefleet", description="Chunked, parallel video transcoding.")
@@ -149,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
     tc.add_argument("-o", "--output", required=True)
     tc.add_argument("--workers", type=int, default=cores)
     tc.add_argument("--api", help="use a running stack at this URL instead of starting one")
+    tc.add_argument("--api-key", help="API key for --api (default: $FRAMEFLEET_API_KEY)")
     tc.add_argument("--preset", help="output preset (default: web)")
     tc.add_argument("--chunk-seconds", type=float)
     tc.add_argument("--crf", type=int)
@@ -156,6 +180,20 @@ def parser() -> argparse.ArgumentParser:
     tc.add_argument("--max-height", type=int)
     tc.add_argument("--json", action="store_true", help="print a JSON summary as the last stdout line")
     tc.set_defaults(func=cmd_transcode)
+
+    keys = sub.add_parser("keys", help="manage API keys (hashed at rest in Redis)")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="issue a key for an owner; prints it once")
+    create.add_argument("--owner", required=True)
+    create.add_argument("--name")
+    create.add_argument("--max-active-jobs", type=int)
+    create.add_argument("--max-upload-bytes", type=int)
+    create.add_argument("--max-duration-seconds", type=float)
+    create.add_argument("--max-pixels", type=int)
+    revoke = actions.add_parser("revoke", help="revoke a key by its id (the part after ffk_)")
+    revoke.add_argument("key_id")
+    actions.add_parser("list", help="list keys (ids, owners, limits; never secrets)")
+    keys.set_defaults(func=cmd_keys)
 
     wk = sub.add_parser("worker", help="run a worker (what the containers run)")
     wk.add_argument("--role", choices=["processor", "assembler"], required=True)

@@ -15,6 +15,7 @@ from urllib3.util.retry import Retry
 from chalicelib.jobs import FINAL_STATES
 
 Progress = Callable[[dict[str, Any]], None]
+API_KEY_ENV = "FRAMEFLEET_API_KEY"
 
 
 def _session() -> requests.Session:
@@ -33,13 +34,16 @@ class ApiError(RuntimeError):
 class Client:
     """Talks to ``api_url``; S3 transfers go straight to the presigned URLs it returns."""
 
-    def __init__(self, api_url: str, upload_concurrency: int = 4) -> None:
+    def __init__(self, api_url: str, api_key: str | None = None, upload_concurrency: int = 4) -> None:
         self.api = api_url.rstrip("/")
         self.http = _session()
         self.upload_concurrency = upload_concurrency
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+        # Only API calls carry the key; presigned S3 URLs must not (S3 would reject extra auth).
+        self.api_headers = {"X-Api-Key": key} if key else {}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        resp = self.http.request(method, f"{self.api}{path}", timeout=60, **kwargs)
+        resp = self.http.request(method, f"{self.api}{path}", timeout=60, headers=self.api_headers, **kwargs)
         if resp.status_code >= 400:
             try:
                 message = resp.json().get("error", resp.text)

@@ -35,6 +35,10 @@ class Settings:
     work_dir: str = ""                 # scratch space for workers; empty = system temp dir
     part_size: int = 64 * 1024**2      # multipart part size the API recommends to clients
     log_level: str = "INFO"
+    auth: str = "apikey"               # apikey | cognito | none
+    cognito_user_pool_arn: str = ""    # with auth=cognito: the user pool whose JWTs are accepted
+    max_active_jobs: int = 20          # per owner, unless the owner's key says otherwise
+    upload_window_seconds: int = 86400  # a job still awaiting its upload after this stops counting
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":

@@ -47,3 +47,11 @@ class ConflictError(FramefleetError):
 
 class JobAbandoned(FramefleetError):
     """The task's job was cancelled or failed, or its lease was lost: stop work quietly."""
+
+
+class UnauthorizedError(FramefleetError):
+    """No valid credentials (HTTP 401)."""
+
+
+class LimitExceededError(FramefleetError):
+    """The caller is over a rate or concurrency limit (HTTP 429)."""

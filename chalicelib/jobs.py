@@ -2,7 +2,7 @@
 
 A job is a hash ``{prefix}:job:{id}``; its finished parts are a set ``…:done`` and the
 per-part status (for dashboards) a hash ``…:parts``. All jobs are indexed newest-first in the
-sorted set ``{prefix}:jobs``. Every state change is a compare-and-set in Lua, so concurrent
+sorted set ``{prefix}:owner:{owner}:jobs``. Every state change is a compare-and-set in Lua, so concurrent
 workers, duplicate S3 events and late task completions cannot move a job backwards.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ ACTIVE_STATES = (AWAITING_UPLOAD, QUEUED, PROBING, ENCODING, ASSEMBLING)
 STATES = ACTIVE_STATES + (DONE, FAILED, CANCELLED)
 
 AUDIO_PART = "audio"
-_JSON_FIELDS = ("options", "probe", "source", "plan", "output")
+_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits")
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
 _TRANSITION = """
@@ -129,7 +129,6 @@ class JobStore:
         self.r = r
         self.prefix = prefix
         self.retention = retention_seconds
-        self.index_key = f"{prefix}:jobs"
         self._process_keys = process_queue_keys
         self._assemble_keys = assemble_queue_keys
         self._transition = r.register_script(_TRANSITION)
@@ -148,9 +147,16 @@ class JobStore:
         return f"{self.key(job_id)}:parts"
 
     # -- reads ---------------------------------------------------------------------------
+    def _owner_index(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:jobs"
+
+    def _owner_active(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:active"
+
     def create(self, fields: dict[str, Any]) -> str:
-        """Store a new job in ``awaiting_upload``; returns its id."""
+        """Store a new job of ``fields["owner"]`` in ``awaiting_upload``; returns its id."""
         job_id = fields.get("id") or new_job_id()
+        owner = fields["owner"]
         now = time.time()
         record = {**fields, "id": job_id, "state": AWAITING_UPLOAD, "created_at": now, "updated_at": now,
                   f"t_{AWAITING_UPLOAD}": now}
@@ -158,25 +164,44 @@ class JobStore:
         pipe.hset(self.key(job_id), mapping=_encode(record))
         # An upload that never arrives must not keep the record forever.
         pipe.expire(self.key(job_id), self.retention)
-        pipe.zadd(self.index_key, {job_id: now})
+        pipe.zadd(self._owner_index(owner), {job_id: now})
+        pipe.sadd(self._owner_active(owner), job_id)
         pipe.execute()
         return job_id
 
-    def get(self, job_id: str) -> dict[str, Any]:
-        """The decoded job record; NotFoundError if unknown or expired."""
+    def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        """The decoded job record; NotFoundError if unknown, expired or (given ``owner``) not theirs."""
         raw = self.r.hgetall(self.key(job_id)) if _valid_id(job_id) else {}
-        if not raw:
+        # Someone else's job is indistinguishable from a job that does not exist.
+        if not raw or (owner is not None and raw.get("owner") != owner):
             raise NotFoundError(f"job {job_id} not found")
         return _decode(raw)
+
+    def active_count(self, owner: str, upload_window: float) -> int:
+        """How many of ``owner``'s jobs are in progress (uploads older than the window excluded)."""
+        members = list(self.r.smembers(self._owner_active(owner)))
+        pipe = self.r.pipeline()
+        for job_id in members:
+            pipe.hmget(self.key(job_id), "state", "created_at")
+        now, active, finished = time.time(), 0, []
+        for job_id, (state, created) in zip(members, pipe.execute()):
+            if state is None or state in FINAL_STATES:
+                finished.append(job_id)
+            elif state != AWAITING_UPLOAD or now - float(created) < upload_window:
+                active += 1
+        if finished:
+            self.r.srem(self._owner_active(owner), *finished)
+        return active
 
     def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
         """Per-part status: ``{"v00000": {"state": "done", ...}, "audio": {...}}``."""
         return {k: json.loads(v) for k, v in self.r.hgetall(self._parts_key(job_id)).items()}
 
-    def list(self, limit: int, before: float | None = None) -> list[dict[str, Any]]:
-        """Jobs newest first, ``limit`` of them, created strictly before ``before``."""
+    def list(self, owner: str, limit: int, before: float | None = None) -> list[dict[str, Any]]:
+        """``owner``'s jobs newest first, ``limit`` of them, created strictly before ``before``."""
+        index = self._owner_index(owner)
         hi = f"({before}" if before is not None else "+inf"
-        ids = self.r.zrevrangebyscore(self.index_key, hi, "-inf", start=0, num=limit)
+        ids = self.r.zrevrangebyscore(index, hi, "-inf", start=0, num=limit)
         pipe = self.r.pipeline()
         for job_id in ids:
             pipe.hgetall(self.key(job_id))
@@ -185,7 +210,7 @@ class JobStore:
             if raw:
                 jobs.append(_decode(raw))
             else:  # expired record: drop it from the index lazily
-                self.r.zrem(self.index_key, job_id)
+                self.r.zrem(index, job_id)
         return jobs
 
     # -- state changes -------------------------------------------------------------------
@@ -249,8 +274,12 @@ class JobStore:
 
     def delete(self, job_id: str) -> None:
         """Remove a job's records entirely."""
-        self.r.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id))
-        self.r.zrem(self.index_key, job_id)
+        owner = self.r.hget(self.key(job_id), "owner") or ""
+        pipe = self.r.pipeline()
+        pipe.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id))
+        pipe.zrem(self._owner_index(owner), job_id)
+        pipe.srem(self._owner_active(owner), job_id)
+        pipe.execute()
 
     def _expire(self, job_id: str) -> None:
         pipe = self.r.pipeline()

@@ -9,6 +9,7 @@ import redis
 from chalicelib.clients import get_redis, get_s3
 from chalicelib.config import Settings, get_settings
 from chalicelib.jobs import JobStore
+from chalicelib.keys import ApiKeys
 from chalicelib.queue import PUSH_LUA, ReliableQueue
 from chalicelib.storage import Storage, work_prefix
 
@@ -26,6 +27,7 @@ class Services:
     jobs: JobStore
     process_queue: ReliableQueue
     assemble_queue: ReliableQueue
+    keys: ApiKeys
 
     def discard_work(self, job_id: str) -> None:
         """Forget a finished job's tasks (queued, running or dead) and its intermediate files."""
@@ -54,7 +56,7 @@ def build_services(settings: Settings, r: redis.Redis, s3: object) -> Services:
     process, assemble = make_queue(PROCESS_QUEUE), make_queue(ASSEMBLE_QUEUE)
     jobs = JobStore(r, settings.key_prefix, settings.job_retention_seconds, PUSH_LUA,
                     process.push_keys(), assemble.push_keys())
-    return Services(settings, r, Storage(s3, settings), jobs, process, assemble)
+    return Services(settings, r, Storage(s3, settings), jobs, process, assemble, ApiKeys(r, settings.key_prefix))
 
 
 @functools.lru_cache(maxsize=1)

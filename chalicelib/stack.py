@@ -24,9 +24,11 @@ from typing import Any, Callable
 import redis
 import requests
 
+from chalicelib.client import API_KEY_ENV
 from chalicelib.clients import reset_clients
 from chalicelib.config import Settings
 
+LOCAL_OWNER = "local"
 # Locally a failed chunker invocation is retried after this long (on AWS: 6x the Lambda timeout).
 UPLOAD_VISIBILITY_SECONDS = 10
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "framefleet", "AWS_SECRET_ACCESS_KEY": "framefleet-local",
@@ -255,6 +257,7 @@ class Stack:
     api_url: str
     s3_url: str
     home: Path
+    api_key: str
     workers: list[Service] = field(default_factory=list)
     valkey: ValkeyProcess | None = None   # None when REDIS_URL pointed elsewhere
     _exit: ExitStack = field(default_factory=ExitStack)
@@ -393,7 +396,12 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         exit_stack.callback(pump.join, 5)
         exit_stack.callback(pump.stopping.set)
 
-        stack = Stack(settings, api_url, s3_url, home, valkey=valkey, _exit=exit_stack)
+        # The local owner's key: the CLI and the served browser app use it.
+        from chalicelib.services import get_services
+
+        api_key = get_services().keys.create(LOCAL_OWNER, "local stack")
+        os.environ[API_KEY_ENV] = api_key
+        stack = Stack(settings, api_url, s3_url, home, api_key, valkey=valkey, _exit=exit_stack)
         for _ in range(workers):
             stack.start_worker("processor")
         for _ in range(assemblers):

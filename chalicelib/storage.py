@@ -66,7 +66,7 @@ class Storage:
         self.settings = settings
 
     # -- uploads -------------------------------------------------------------------------
-    def presigned_post(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
+    def presigned_post(self, key: str, content_type: str, min_bytes: int, max_bytes: int) -> dict[str, Any]:
         """A browser-POSTable form bound to one key, one content type and a size range."""
         try:
             return self.s3.generate_presigned_post(
@@ -75,7 +75,7 @@ class Storage:
                 Fields={"Content-Type": content_type},
                 Conditions=[
                     {"Content-Type": content_type},
-                    ["content-length-range", 1, max_bytes],
+                    ["content-length-range", min_bytes, max_bytes],
                 ],
                 ExpiresIn=self.settings.upload_url_expiry,
             )

@@ -19,9 +19,11 @@ class Fixture:
         self.process = ReliableQueue(r, "process", prefix=prefix, lease_seconds=30)
         self.assemble = ReliableQueue(r, "assemble", prefix=prefix, lease_seconds=30)
         self.jobs = J.JobStore(r, prefix, 3600, PUSH_LUA, self.process.push_keys(), self.assemble.push_keys())
+        self.owner = "alice"
 
     def new_job(self) -> str:
-        return self.jobs.create({"filename": "a.mp4", "size": 10, "source_key": "uploads/x/source.mp4"})
+        return self.jobs.create({"owner": self.owner, "filename": "a.mp4", "size": 10,
+                                 "source_key": "uploads/x/source.mp4"})
 
     def encoding_job(self, chunks: int = 3, audio: bool = True) -> str:
         job_id = self.new_job()
@@ -53,6 +55,9 @@ def test_job_ids_are_unguessable_and_records_round_trip(fx: Fixture) -> None:
     assert job["state"] == J.AWAITING_UPLOAD and job["size"] == 10
     with pytest.raises(J.NotFoundError):
         fx.jobs.get("f" * 32)
+    with pytest.raises(J.NotFoundError):  # someone else's job does not exist for you
+        fx.jobs.get(job_id, owner="mallory")
+    assert fx.jobs.get(job_id, owner="alice")["id"] == job_id
 
 
 def test_duplicate_event_is_ignored_but_stale_claim_is_taken_over(fx: Fixture) -> None:
@@ -128,7 +133,19 @@ def test_cancelled_job_ignores_late_completions_and_final_states_stick(fx: Fixtu
 
 def test_listing_pages_newest_first(fx: Fixture) -> None:
     ids = [fx.new_job() for _ in range(5)]
-    first = fx.jobs.list(2)
+    first = fx.jobs.list("alice", 2)
     assert [j["id"] for j in first] == ids[::-1][:2]
-    second = fx.jobs.list(10, first[-1]["created_at"])
+    second = fx.jobs.list("alice", 10, first[-1]["created_at"])
     assert [j["id"] for j in second][:3] == ids[::-1][2:5]
+
+
+def test_listing_and_active_counts_are_per_owner(fx: Fixture) -> None:
+    mine = [fx.new_job() for _ in range(2)]
+    fx.owner = "bob"
+    theirs = fx.new_job()
+    assert [j["id"] for j in fx.jobs.list("alice", 10)] == mine[::-1]
+    assert [j["id"] for j in fx.jobs.list("bob", 10)] == [theirs]
+    assert fx.jobs.active_count("alice", 3600) == 2
+    assert fx.jobs.active_count("alice", 0) == 0  # uploads older than the window do not count
+    fx.jobs.fail(mine[0], "x")
+    assert fx.jobs.active_count("alice", 3600) == 1

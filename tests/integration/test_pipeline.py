@@ -115,6 +115,7 @@ def test_truncated_upload_fails(client: Client, media: Path, tmp_path: Path) -> 
 
 def test_api_rejects_bad_requests_before_upload(stack: Any) -> None:
     api = stack.api_url
+    auth = {"X-Api-Key": stack.api_key}
     cases = [
         {"filename": "x.txt", "size": 10, "content_type": "text/plain"},
         {"filename": "x.mp4", "size": 0, "content_type": "video/mp4"},
@@ -123,11 +124,11 @@ def test_api_rejects_bad_requests_before_upload(stack: Any) -> None:
         {"filename": "x.mp4", "content_type": "video/mp4"},
     ]
     for body in cases:
-        resp = requests.post(f"{api}/jobs", json=body, timeout=10)
+        resp = requests.post(f"{api}/jobs", json=body, headers=auth, timeout=10)
         assert resp.status_code == 400, body
         assert "error" in resp.json() and "Traceback" not in resp.text
-    assert requests.get(f"{api}/jobs/{'0' * 32}", timeout=10).status_code == 404
-    assert requests.get(f"{api}/jobs/not-an-id", timeout=10).status_code == 404
+    assert requests.get(f"{api}/jobs/{'0' * 32}", headers=auth, timeout=10).status_code == 404
+    assert requests.get(f"{api}/jobs/not-an-id", headers=auth, timeout=10).status_code == 404
     assert requests.get(f"{api}/health", timeout=10).json()["status"] == "ok"
 
 
@@ -137,7 +138,8 @@ def test_presigned_post_is_bound_to_the_job_key(client: Client, media: Path) -> 
     assert fields["key"] == f"uploads/{job['job_id']}/source.mp4"
     policy = json.loads(__import__("base64").b64decode(fields["policy"]))
     conditions = policy["conditions"]
-    assert ["content-length-range", 1, 5 * 1024**3] in conditions
+    size = (media / "sample.mp4").stat().st_size
+    assert ["content-length-range", size, size] in conditions  # exactly the declared size
     assert {"Content-Type": "video/mp4"} in conditions
     assert {"key": fields["key"]} in conditions
     assert job["expires_in"] <= 900
@@ -220,8 +222,9 @@ def test_delete_removes_the_job_and_its_files(stack: Any, media: Path) -> None:
     from chalicelib.services import get_services
 
     svc = get_services()
-    assert requests.delete(f"{stack.api_url}/jobs/{status['job_id']}", timeout=10).status_code == 204
-    assert requests.get(f"{stack.api_url}/jobs/{status['job_id']}", timeout=10).status_code == 404
+    auth = {"X-Api-Key": stack.api_key}
+    assert requests.delete(f"{stack.api_url}/jobs/{status['job_id']}", headers=auth, timeout=10).status_code == 204
+    assert requests.get(f"{stack.api_url}/jobs/{status['job_id']}", headers=auth, timeout=10).status_code == 404
     leftovers = svc.storage.s3.list_objects_v2(Bucket=svc.settings.upload_bucket, Prefix="")
     keys = [o["Key"] for o in leftovers.get("Contents", [])]
     assert not [k for k in keys if status["job_id"] in k]
