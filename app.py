@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
-from chalicelib import api, chunker, metrics
+from chalicelib import api, chunker, openapi, metrics
 from chalicelib.auth import authenticate
 from chalicelib.errors import (ConflictError, FramefleetError, LimitExceededError, NotFoundError, StorageError,
                                UnauthorizedError, ValidationError)
@@ -65,6 +65,12 @@ def _body() -> Any:
 @domain_errors
 def health() -> dict[str, Any]:
     return api.health(get_services())
+
+
+@app.route("/openapi.json", methods=["GET"])
+@domain_errors
+def openapi_document() -> dict[str, Any]:
+    return openapi.spec()
 
 
 @app.route("/jobs", methods=["POST"], authorizer=AUTHORIZER)

@@ -288,7 +288,7 @@ class Stack:
 
 # The browser app (frontend/dist, built by `make frontend`), served by the local API server.
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
-_API_ROOTS = ("health", "jobs")
+_API_ROOTS = ("health", "jobs", "openapi.json")
 _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml",
                  ".png": "image/png", ".ico": "image/x-icon", ".woff2": "font/woff2", ".txt": "text/plain"}
@@ -307,7 +307,10 @@ def frontend_response(url_path: str, settings: Settings,
     if path.strip("/").split("/")[0] in _API_ROOTS:
         return None
     if path == "/config.json":
-        body = json.dumps({"apiUrl": "", "apiKey": "", "maxUploadBytes": settings.max_upload_bytes}).encode()
+        # The local owner's key, so the browser app on this machine just works (the server only
+        # listens on 127.0.0.1); a deployed frontend gets no key and asks the user for one.
+        body = json.dumps({"apiUrl": "", "apiKey": os.environ.get(API_KEY_ENV, ""),
+                           "maxUploadBytes": settings.max_upload_bytes}).encode()
         return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body
     root = dist.resolve()
     target = (root / path.lstrip("/")).resolve()
@@ -354,6 +357,12 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
                 self.wfile.write(body)
 
         do_HEAD = do_GET
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, …) would get http.server's 501: let Chalice answer
+            # 405, as API Gateway does.
+            if name.startswith("do_"):
+                return self._generic_handle
+            raise AttributeError(name)
 
     exit_stack = ExitStack()
     try:

@@ -36,7 +36,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
 
     os.environ.pop("REDIS_URL", None)
     settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, probe_timeout=30.0,
-                       encode_timeout=300.0, log_level="WARNING")
+                       encode_timeout=300.0, log_level="WARNING",
+                       max_active_jobs=1000)  # the soak submits 40 at once; limits are tested per key
     proxies: list[TcpProxy] = []
 
     def via_proxy(url: str) -> str:
