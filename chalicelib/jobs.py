@@ -45,22 +45,25 @@ for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 'ok'
 """
 
-# KEYS: job hash. ARGV: token, now, stale seconds. Take the job for probing: the first event
+# KEYS: job hash, preparing zset. ARGV: token, now, stale seconds. Take the job for probing: the first event
 # claims it; a duplicate event sees a fresh claim and backs off; a chunker that died leaves a
 # stale claim that the redelivered event takes over.
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'missing' end
 local now = tonumber(ARGV[2])
+local job = redis.call('HGET', KEYS[1], 'id')
 if state == 'awaiting_upload' then
   redis.call('HSET', KEYS[1], 'state', 'queued', 'claim', ARGV[1], 'claim_at', ARGV[2],
              'updated_at', ARGV[2], 't_queued', ARGV[2])
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[2], job)
   return 'claimed'
 end
 if state == 'queued' or state == 'probing' then
   local at = tonumber(redis.call('HGET', KEYS[1], 'claim_at') or '0')
   if now - at > tonumber(ARGV[3]) then
     redis.call('HSET', KEYS[1], 'claim', ARGV[1], 'claim_at', ARGV[2])
+    redis.call('ZADD', KEYS[2], 'NX', ARGV[2], job)
     return 'claimed'
   end
   return 'busy'
@@ -129,6 +132,7 @@ class JobStore:
         self.r = r
         self.prefix = prefix
         self.retention = retention_seconds
+        self.preparing_key = f"{prefix}:preparing"  # claimed jobs by claim time (for sweep_stalled)
         self._process_keys = process_queue_keys
         self._assemble_keys = assemble_queue_keys
         self._transition = r.register_script(_TRANSITION)
@@ -226,7 +230,19 @@ class JobStore:
 
     def claim(self, job_id: str, token: str, stale_seconds: float) -> str:
         """Claim an uploaded job for probing: ``claimed``, ``busy``, ``missing`` or its state."""
-        return str(self._claim(keys=[self.key(job_id)], args=[token, time.time(), stale_seconds]))
+        keys = [self.key(job_id), self.preparing_key]
+        return str(self._claim(keys=keys, args=[token, time.time(), stale_seconds]))
+
+    def sweep_stalled(self, max_age: float) -> list[str]:
+        """Fail jobs whose preparation (probe and plan) started over ``max_age`` seconds ago and
+        never finished — e.g. the chunker kept crashing until SQS moved the event to its DLQ."""
+        stalled = []
+        for job_id in self.r.zrangebyscore(self.preparing_key, "-inf", time.time() - max_age):
+            if self.transition(job_id, [QUEUED, PROBING], FAILED,
+                               error="the upload could not be analysed: preparation never finished"):
+                stalled.append(job_id)
+            self.r.zrem(self.preparing_key, job_id)
+        return stalled
 
     def start_encoding(self, job_id: str, token: str, plan: dict[str, Any], parts_status: dict[str, Any],
                        chunks_total: int, has_audio: bool, tasks: list[TaskSpec]) -> bool:

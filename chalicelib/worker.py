@@ -57,7 +57,9 @@ class Worker:
         while not self.stop.is_set():
             self.reap_if_due()
             task = self.queue.pop(timeout=1.0)
-            if task is not None:
+            if task is not None and self.stop.is_set():
+                self.queue.release(task)  # the stop came while we waited: don't start it, give it back
+            elif task is not None:
                 self.execute(task)
         self.log.info("worker stopped", extra={"worker": self.name})
 
@@ -77,6 +79,8 @@ class Worker:
                     self.svc.jobs.set_part(job_id, _part(reaped.payload), {"state": "retried",
                                                                           "attempt": reaped.attempt})
                 self.log.warning("reaped task", extra={"job_id": job_id, "dead": reaped.dead})
+        for job_id in self.svc.jobs.sweep_stalled(self.svc.settings.claim_stale_seconds * 3):
+            self.log.warning("failed a job whose preparation never finished", extra={"job_id": job_id})
 
     def execute(self, task: Task) -> None:
         """Run one task with a heartbeat; record the outcome on the queue and the job."""

@@ -149,3 +149,16 @@ def test_listing_and_active_counts_are_per_owner(fx: Fixture) -> None:
     assert fx.jobs.active_count("alice", 0) == 0  # uploads older than the window do not count
     fx.jobs.fail(mine[0], "x")
     assert fx.jobs.active_count("alice", 3600) == 1
+
+
+def test_jobs_whose_preparation_never_finishes_are_failed_by_the_sweeper(fx: Fixture) -> None:
+    stuck, fine = fx.new_job(), fx.new_job()
+    assert fx.jobs.claim(stuck, "t", 300) == "claimed" and fx.jobs.claim(fine, "t", 300) == "claimed"
+    assert fx.jobs.sweep_stalled(3600) == []  # too young
+    fx.jobs.transition(fine, [J.QUEUED], J.PROBING)
+    fx.jobs.start_encoding(fine, "t", {}, {}, 1, False, [J.TaskSpec("x1", {"job_id": fine, "kind": "chunk",
+                                                                          "index": 0})])
+    assert fx.jobs.sweep_stalled(0) == [stuck]
+    assert fx.jobs.get(stuck)["state"] == J.FAILED and "never finished" in fx.jobs.get(stuck)["error"]
+    assert fx.jobs.get(fine)["state"] == J.ENCODING
+    assert fx.jobs.sweep_stalled(0) == []  # swept members are forgotten
