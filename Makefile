@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit test-integration soak clean
+.PHONY: install demo test test-unit test-integration soak clean frontend test-frontend chromium
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.txt
 demo: install
 	$(PY) -m chalicelib.demo --dir .demo
 
-test: install
+test: install test-frontend
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 test-unit: install
@@ -31,5 +31,67 @@ test-integration: install
 soak: install
 	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/integration
 
+# The browser app (frontend/): `npm ci` when the lock file changed, then a production build into
+# frontend/dist, which `framefleet up` serves at /.
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+CHROMIUM ?= /usr/bin/chromium
+
+$(FRONTEND_DEPS): frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend: $(FRONTEND_DEPS)
+	cd frontend && npm run build --silent
+
+# Debian's Chromium for the end-to-end test (Playwright cannot download browsers here).
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Vitest unit tests, then the browser end to end: headless Chromium against `framefleet up`.
+test-frontend: install frontend chromium
+	cd frontend && npm test --silent && CHROMIUM=$(CHROMIUM) npm run test:e2e --silent
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .demo .pytest_cache .hypothesis *.egg-info frontend/node_modules frontend/dist
+
+# ---- AWS deployment: infra/, containers/, ffmpeg_layer/ (README "Deploying to AWS")
+STAGE   ?= dev
+CHECKOV := $(VENV)/checkov/bin/checkov
+AWSCLI  := $(VENV)/awscli/bin/aws
+
+.PHONY: infra-tools lint-infra test-infra layer deploy destroy
+
+# checkov pins boto3 1.35 and the project 1.44, so it has its own venv.
+infra-tools: $(CHECKOV)
+
+$(CHECKOV): infra/requirements-checkov.txt | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet -r infra/requirements-checkov.txt
+	touch $@
+
+# `make test` runs tests/infra too; there a missing lint tool fails instead of skipping.
+test: infra-tools
+test: export FRAMEFLEET_REQUIRE_INFRA_TOOLS := 1
+
+lint-infra: install infra-tools
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
+	$(VENV)/bin/hadolint containers/Dockerfile
+
+test-infra: install infra-tools
+	FRAMEFLEET_REQUIRE_INFRA_TOOLS=1 $(PY) -m pytest -q -p no:cacheprovider tests/infra
+
+# The ffmpeg Lambda layer zip: ffmpeg_layer/dist/ffmpeg-layer.zip
+layer: install
+	$(PY) ffmpeg_layer/build.py
+
+# The AWS CLI pins its own botocore: its own venv, installed only for deploy/destroy.
+$(AWSCLI): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/awscli
+	$(VENV)/awscli/bin/pip install --quiet awscli==1.46.3
+
+deploy: install $(AWSCLI)
+	STAGE=$(STAGE) AWS=$(abspath $(AWSCLI)) PY=$(abspath $(PY)) bash infra/deploy.sh
+
+destroy: install $(AWSCLI)
+	STAGE=$(STAGE) AWS=$(abspath $(AWSCLI)) PY=$(abspath $(PY)) bash infra/destroy.sh

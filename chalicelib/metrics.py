@@ -14,7 +14,6 @@ metrics).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 

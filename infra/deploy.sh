@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# framefleet on AWS, in one go: `make deploy STAGE=dev|prod` (runs this with the tools it installs).
+#
+#   1. worker image → ECR (before the stack update when the repository exists, so the task
+#      definitions never name a missing tag)
+#   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE
+#   3. its outputs → .chalice/config.json stage $STAGE; `chalice deploy` (Lambda runtime python3.12)
+#   4. ECS services: a new deployment with the new task definitions
+#   5. frontend/ (if present): build, write config.json, sync to the frontend bucket, invalidate
+#
+# Needs: AWS credentials and region, docker (with buildx), node/npm for the frontend.
+# Env: STAGE (required), AWS (aws CLI), PY (python with the project installed), IMAGE_TAG
+# (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STAGE=${STAGE:?set STAGE=dev or STAGE=prod}
+AWS=${AWS:-aws}
+PY=${PY:-.venv/bin/python}
+STACK=framefleet-$STAGE
+REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-$($AWS configure get region || true)}}
+: "${REGION:?set AWS_DEFAULT_REGION}"
+export AWS_DEFAULT_REGION=$REGION
+TAG=${IMAGE_TAG:-$(git rev-parse --short=12 HEAD)}
+if [ -z "${IMAGE_TAG:-}" ] && ! git diff --quiet HEAD -- chalicelib containers pyproject.toml; then
+  TAG="$TAG-dirty-$(date +%s)"  # the repository's tags are immutable
+fi
+case "$STAGE" in
+  dev)  MAX_PROCESSORS=${MAX_PROCESSORS:-4};  USE_NAT_GATEWAY=${USE_NAT_GATEWAY:-false} ;;
+  prod) MAX_PROCESSORS=${MAX_PROCESSORS:-16}; USE_NAT_GATEWAY=${USE_NAT_GATEWAY:-false} ;;
+  *) echo "STAGE must be dev or prod" >&2; exit 2 ;;
+esac
+
+WORK=$(mktemp -d)
+cleanup() {
+  # The Valkey token is in .chalice/config.json only while `chalice deploy` runs.
+  if [ -f "$WORK/config.json.clean" ]; then cp "$WORK/config.json.clean" .chalice/config.json; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+step() { printf '\n==> %s\n' "$*"; }
+
+ACCOUNT=$($AWS sts get-caller-identity --query Account --output text)
+REPO_NAME=$STACK-worker
+REGISTRY=$ACCOUNT.dkr.ecr.$REGION.amazonaws.com
+PUSHED=no
+push_image() {
+  step "worker image $REGISTRY/$REPO_NAME:$TAG"
+  $AWS ecr get-login-password | docker login --username AWS --password-stdin "$REGISTRY"
+  docker buildx build --platform linux/amd64 -f containers/Dockerfile -t "$REGISTRY/$REPO_NAME:$TAG" --push .
+  PUSHED=yes
+}
+
+if $AWS ecr describe-repositories --repository-names "$REPO_NAME" >/dev/null 2>&1; then
+  if ! $AWS ecr describe-images --repository-name "$REPO_NAME" --image-ids "imageTag=$TAG" >/dev/null 2>&1; then
+    push_image
+  else
+    PUSHED=yes
+  fi
+fi
+
+step "infrastructure: stack $STACK ($REGION)"
+$AWS cloudformation deploy --stack-name "$STACK" --template-file infra/template.yaml \
+  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+  --parameter-overrides "Stage=$STAGE" "ImageTag=$TAG" "MaxProcessors=$MAX_PROCESSORS" \
+  "UseNatGateway=$USE_NAT_GATEWAY"
+$AWS cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output json \
+  > "$WORK/outputs.json"
+output() { "$PY" -c 'import json,sys; print({o["OutputKey"]: o["OutputValue"] for o in json.load(open(sys.argv[1]))}[sys.argv[2]])' "$WORK/outputs.json" "$1"; }
+
+[ "$PUSHED" = yes ] || push_image
+
+if [ "${PUBLISH_FFMPEG_LAYER:-0}" = 1 ]; then
+  step "ffmpeg layer"
+  "$PY" ffmpeg_layer/build.py --out "$WORK/ffmpeg-layer.zip"
+  KEY=layers/ffmpeg-$(cut -c1-16 "$WORK/ffmpeg-layer.zip.sha256").zip
+  $AWS s3 cp "$WORK/ffmpeg-layer.zip" "s3://$(output ArtifactBucket)/$KEY"
+  $AWS lambda publish-layer-version --layer-name "$STACK-ffmpeg" --compatible-architectures x86_64 \
+    --description "ffmpeg 9.0.2 (imageio-ffmpeg 0.8.1), /opt/bin/ffmpeg" \
+    --content "S3Bucket=$(output ArtifactBucket),S3Key=$KEY" --query LayerVersionArn --output text
+fi
+
+step "Lambdas: chalice deploy --stage $STAGE"
+"$PY" infra/chalice_config.py --stage "$STAGE" --outputs "$WORK/outputs.json"
+cp .chalice/config.json "$WORK/config.json.clean"
+REDIS_AUTH_TOKEN=$($AWS secretsmanager get-secret-value --secret-id "$(output RedisAuthSecretArn)" \
+  --query SecretString --output text | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+export REDIS_AUTH_TOKEN
+"$PY" infra/chalice_config.py --stage "$STAGE" --outputs "$WORK/outputs.json" --redis-token-env REDIS_AUTH_TOKEN
+"$PY" infra/chalice_cli.py deploy --stage "$STAGE"
+cp "$WORK/config.json.clean" .chalice/config.json
+API_URL=$("$PY" infra/chalice_cli.py url --stage "$STAGE")
+
+step "workers: new deployment of the ECS services"
+for service in "$(output ProcessorServiceName)" "$(output AssemblerServiceName)"; do
+  $AWS ecs update-service --cluster "$(output ClusterName)" --service "$service" --force-new-deployment \
+    --query 'service.[serviceName,taskDefinition]' --output text
+done
+
+if [ -f frontend/package.json ]; then
+  step "frontend → $(output FrontendUrl)"
+  (cd frontend && npm ci --no-audit --no-fund && npm run build)
+  "$PY" - "$API_URL" > frontend/dist/config.json <<'EOF'
+import json, sys
+print(json.dumps({"apiUrl": sys.argv[1].rstrip("/"), "apiKey": "", "maxUploadBytes": 5 * 1024**3}))
+EOF
+  $AWS s3 sync frontend/dist "s3://$(output FrontendBucket)" --delete --exclude config.json \
+    --cache-control "public, max-age=31536000, immutable"
+  $AWS s3 cp frontend/dist/config.json "s3://$(output FrontendBucket)/config.json" --cache-control no-cache
+  $AWS s3 cp frontend/dist/index.html "s3://$(output FrontendBucket)/index.html" --cache-control no-cache
+  $AWS cloudfront create-invalidation --distribution-id "$(output DistributionId)" --paths '/index.html' \
+    '/config.json' --query Invalidation.Id --output text
+else
+  step "frontend: no frontend/ here, skipped"
+fi
+
+step "done: stage $STAGE"
+echo "API:      $API_URL"
+echo "frontend: $(output FrontendUrl)"
+echo "image:    $REGISTRY/$REPO_NAME:$TAG"
