@@ -342,7 +342,7 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             """API routes go to Chalice; every other path is the browser app."""
             found = frontend_response(self.path, settings)
             if found is None:

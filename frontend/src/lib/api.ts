@@ -1,0 +1,131 @@
+// The framefleet REST API (README "REST API"). Every call sends X-Api-Key when a key is set.
+import type {
+  CreatedJob,
+  CreatedMultipart,
+  Job,
+  JobOptions,
+  JobPage,
+  UploadedPart,
+} from './types'
+
+export class ApiError extends Error {
+  readonly status: number
+
+  constructor(status: number, message: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+  }
+
+  /** The API refused the key (authentication is switched on and the key is missing or wrong). */
+  get unauthorized(): boolean {
+    return this.status === 401 || this.status === 403
+  }
+}
+
+/** A readable message for a failed response: the API's {"error": "…"}, else the status. */
+export function errorMessage(status: number, body: unknown): string {
+  if (typeof body === 'object' && body !== null) {
+    const { error, message } = body as { error?: unknown; message?: unknown }
+    if (typeof error === 'string' && error) return error
+    if (typeof message === 'string' && message) return message
+  }
+  if (status === 401 || status === 403) return 'the API refused the request: set a valid API key in Settings'
+  return `the API answered HTTP ${status}`
+}
+
+export interface ApiOptions {
+  baseUrl: string
+  apiKey: () => string
+  fetchImpl?: typeof fetch
+}
+
+export interface NewJob {
+  filename: string
+  size: number
+  content_type: string
+  options: Partial<JobOptions>
+  /** Read by the browser from the file; the API checks them against the owner's limits. */
+  duration?: number
+  width?: number
+  height?: number
+}
+
+export class Api {
+  readonly #baseUrl: string
+  readonly #apiKey: () => string
+  readonly #fetch: typeof fetch
+
+  constructor({ baseUrl, apiKey, fetchImpl }: ApiOptions) {
+    this.#baseUrl = baseUrl.replace(/\/+$/, '')
+    this.#apiKey = apiKey
+    this.#fetch = fetchImpl ?? ((input, init) => fetch(input, init))
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    const key = this.#apiKey()
+    if (key) headers['X-Api-Key'] = key
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const resp = await this.#fetch(`${this.#baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: signal ?? null,
+    })
+    const text = await resp.text()
+    let parsed: unknown = null
+    try {
+      parsed = text ? JSON.parse(text) : null
+    } catch {
+      parsed = text
+    }
+    if (!resp.ok) throw new ApiError(resp.status, errorMessage(resp.status, parsed))
+    return parsed as T
+  }
+
+  createJob(job: NewJob): Promise<CreatedJob> {
+    return this.request('POST', '/jobs', job)
+  }
+
+  getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
+    return this.request('GET', `/jobs/${enc(jobId)}`, undefined, signal)
+  }
+
+  listJobs(limit = 50, signal?: AbortSignal): Promise<JobPage> {
+    return this.request('GET', `/jobs?limit=${limit}`, undefined, signal)
+  }
+
+  cancelJob(jobId: string): Promise<Job> {
+    return this.request('POST', `/jobs/${enc(jobId)}/cancel`)
+  }
+
+  /** DELETE /jobs/{id}: 204, the job and its files are gone (a running job is cancelled first). */
+  async deleteJob(jobId: string): Promise<void> {
+    await this.request('DELETE', `/jobs/${enc(jobId)}`)
+  }
+
+  createMultipart(jobId: string, signal?: AbortSignal): Promise<CreatedMultipart> {
+    return this.request('POST', `/jobs/${enc(jobId)}/multipart`, undefined, signal)
+  }
+
+  signPart(jobId: string, uploadId: string, partNumber: number, signal?: AbortSignal): Promise<{ url: string }> {
+    return this.request('GET', `/jobs/${enc(jobId)}/multipart/${enc(uploadId)}/parts/${partNumber}`, undefined, signal)
+  }
+
+  async listParts(jobId: string, uploadId: string, signal?: AbortSignal): Promise<UploadedPart[]> {
+    const { parts } = await this.request<{ parts: UploadedPart[] }>(
+      'GET', `/jobs/${enc(jobId)}/multipart/${enc(uploadId)}`, undefined, signal)
+    return parts
+  }
+
+  completeMultipart(jobId: string, uploadId: string, parts: UploadedPart[], signal?: AbortSignal): Promise<unknown> {
+    return this.request('POST', `/jobs/${enc(jobId)}/multipart/${enc(uploadId)}/complete`, { parts }, signal)
+  }
+
+  async abortMultipart(jobId: string, uploadId: string): Promise<void> {
+    await this.request('DELETE', `/jobs/${enc(jobId)}/multipart/${enc(uploadId)}`)
+  }
+}
+
+const enc = encodeURIComponent

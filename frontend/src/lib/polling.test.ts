@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { jobFingerprint, mergeJob, mergeJobs, needsPolling, nextDelay, Poller, POLL_POLICY, type PollOutcome } from './polling'
+import { makeJob } from './testing'
+
+describe('nextDelay', () => {
+  it('backs off while idle up to the maximum, and snaps back on change', () => {
+    const delays: number[] = []
+    let delay = POLL_POLICY.min
+    for (let i = 0; i < 8; i += 1) {
+      delay = nextDelay(delay, false)
+      delays.push(delay)
+    }
+    expect(delays).toEqual([800, 1280, 2048, 3277, 5243, 8000, 8000, 8000])
+    expect(nextDelay(8000, true)).toBe(POLL_POLICY.min)
+    expect(nextDelay(10, false)).toBe(POLL_POLICY.min) // never below the minimum
+  })
+})
+
+describe('needsPolling', () => {
+  it('stops only when every job is final and nothing uploads', () => {
+    expect(needsPolling([makeJob('a', 'done'), makeJob('b', 'failed'), makeJob('c', 'cancelled')], false)).toBe(false)
+    expect(needsPolling([makeJob('a', 'done'), makeJob('b', 'encoding')], false)).toBe(true)
+    expect(needsPolling([makeJob('a', 'done')], true)).toBe(true)
+    expect(needsPolling([], false)).toBe(false)
+  })
+})
+
+describe('merging fresh job records', () => {
+  const done = (url: string) => makeJob('a', 'done', {
+    output: { url, size: 1, duration: 1, width: 2, height: 2, bitrate: 8 },
+  })
+
+  it('keeps the first output URL (a new signature would reload the player) and known parts', () => {
+    const old = { ...done('https://s3/first'), parts: { v00000: { state: 'done' as const } } }
+    const merged = mergeJob(old, done('https://s3/second'))
+    expect(merged.output?.url).toBe('https://s3/first')
+    expect(merged.parts).toEqual(old.parts)
+    expect(mergeJob(undefined, done('https://s3/x')).output?.url).toBe('https://s3/x')
+  })
+
+  it('takes fresh parts when there are some', () => {
+    const old = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'running' as const } } }
+    const fresh = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'done' as const } } }
+    expect(mergeJob(old, fresh).parts?.v00000?.state).toBe('done')
+  })
+
+  it('merges a page in its order', () => {
+    const known = new Map([['b', makeJob('b', 'encoding')]])
+    const merged = mergeJobs(known, [makeJob('c', 'queued'), makeJob('b', 'done')])
+    expect([...merged.keys()]).toEqual(['b', 'c'])
+    expect(merged.get('b')?.state).toBe('done')
+  })
+
+  it('fingerprints what the dashboard shows', () => {
+    const a = makeJob('a', 'encoding')
+    expect(jobFingerprint(a)).toBe(jobFingerprint({ ...a, updated_at: 5 }))
+    expect(jobFingerprint(a)).not.toBe(jobFingerprint({ ...a, progress: { ...a.progress, chunks_done: 1 } }))
+    expect(jobFingerprint(a)).not.toBe(jobFingerprint({ ...a, parts: { v00000: { state: 'retried', attempt: 2 } } }))
+  })
+})
+
+describe('Poller', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  async function flush(): Promise<void> {
+    for (let i = 0; i < 5; i += 1) await Promise.resolve()
+  }
+
+  it('polls with backoff, resets on change and stops when told', async () => {
+    vi.useFakeTimers()
+    const outcomes: PollOutcome[] = [
+      { changed: true, active: true }, { changed: false, active: true }, { changed: false, active: true },
+      { changed: true, active: true }, { changed: false, active: false },
+    ]
+    const poll = vi.fn(async () => outcomes.shift() ?? { changed: false, active: false })
+    const poller = new Poller(poll)
+    poller.kick()
+    await flush()
+    expect(poll).toHaveBeenCalledTimes(1)
+    expect(poller.delay).toBe(500)
+    await vi.advanceTimersByTimeAsync(500)
+    expect(poll).toHaveBeenCalledTimes(2)
+    expect(poller.delay).toBe(800)
+    await vi.advanceTimersByTimeAsync(800)
+    expect(poller.delay).toBe(1280)
+    await vi.advanceTimersByTimeAsync(1280)
+    expect(poller.delay).toBe(500) // a change: fast again
+    await vi.advanceTimersByTimeAsync(500)
+    expect(poll).toHaveBeenCalledTimes(5)
+    expect(poller.active).toBe(false) // every job final: no more polls
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(poll).toHaveBeenCalledTimes(5)
+  })
+
+  it('keeps trying (backing off) when a poll throws', async () => {
+    vi.useFakeTimers()
+    const poll = vi.fn(async (): Promise<PollOutcome> => { throw new TypeError('Failed to fetch') })
+    const poller = new Poller(poll)
+    poller.kick()
+    await flush()
+    await vi.advanceTimersByTimeAsync(800)
+    expect(poll).toHaveBeenCalledTimes(2)
+    expect(poller.active).toBe(true)
+    poller.stop()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(poll).toHaveBeenCalledTimes(2)
+  })
+
+  it('a kick during a poll polls again right after it', async () => {
+    vi.useFakeTimers()
+    let release!: () => void
+    const poll = vi.fn(() => new Promise<PollOutcome>((resolve) => { release = () => resolve({ changed: false, active: false }) }))
+    const poller = new Poller(poll)
+    poller.kick()
+    poller.kick()
+    expect(poll).toHaveBeenCalledTimes(1)
+    release()
+    await flush()
+    expect(poll).toHaveBeenCalledTimes(2)
+  })
+})

@@ -1,0 +1,141 @@
+// Status polling: fast while something changes, backing off while idle, stopped when every job
+// is final and nothing is uploading.
+import { isFinal, type Job } from './types'
+
+export interface BackoffPolicy {
+  /** First and post-change delay (ms). */
+  min: number
+  /** Longest delay while idle (ms). */
+  max: number
+  /** Growth per poll that saw no change. */
+  factor: number
+}
+
+export const POLL_POLICY: BackoffPolicy = { min: 500, max: 8000, factor: 1.6 }
+
+export function nextDelay(previous: number, changed: boolean, policy: BackoffPolicy = POLL_POLICY): number {
+  if (changed) return policy.min
+  return Math.min(policy.max, Math.max(policy.min, Math.round(previous * policy.factor)))
+}
+
+/** Whether another poll can change anything the dashboard shows. */
+export function needsPolling(jobs: Iterable<Pick<Job, 'state'>>, uploading: boolean): boolean {
+  if (uploading) return true
+  for (const job of jobs) if (!isFinal(job.state)) return true
+  return false
+}
+
+/** What a poll compares to tell "changed" from "idle". */
+export function jobFingerprint(job: Job): string {
+  const parts = job.parts ? Object.entries(job.parts).map(([k, p]) => `${k}:${p.state}:${p.attempt ?? 0}`).join(',') : ''
+  return `${job.state}|${job.progress.chunks_done}/${job.progress.chunks_total}|${job.progress.audio}|${parts}`
+}
+
+/**
+ * A fresh job record over the one we have: keeps the parts (the list view has none) and the
+ * output URL (re-signed on every response: replacing it would reload the player).
+ */
+export function mergeJob(old: Job | undefined, fresh: Job): Job {
+  if (!old) return fresh
+  const parts = fresh.parts ?? old.parts
+  const output = fresh.output && old.output ? { ...fresh.output, url: old.output.url } : fresh.output
+  const merged: Job = { ...fresh, output }
+  if (parts) merged.parts = parts
+  return merged
+}
+
+/** Merge a page of the job list (newest first) into what we know. */
+export function mergeJobs(known: ReadonlyMap<string, Job>, fresh: readonly Job[]): Map<string, Job> {
+  const next = new Map(known)
+  for (const job of fresh) next.set(job.job_id, mergeJob(known.get(job.job_id), job))
+  return next
+}
+
+export interface Timers {
+  set: (fn: () => void, ms: number) => unknown
+  clear: (handle: unknown) => void
+}
+
+const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+/** The result of one poll. */
+export interface PollOutcome {
+  changed: boolean
+  /** false: stop until ``kick()``. */
+  active: boolean
+}
+
+/** Calls ``poll`` with backoff; ``kick()`` polls now and resets the delay (after a user action). */
+export class Poller {
+  readonly #poll: () => Promise<PollOutcome>
+  readonly #policy: BackoffPolicy
+  readonly #timers: Timers
+  #delay: number
+  #handle: unknown = null
+  #running = false
+  #stopped = true
+  #again = false
+
+  constructor(poll: () => Promise<PollOutcome>, policy: BackoffPolicy = POLL_POLICY, timers: Timers = realTimers) {
+    this.#poll = poll
+    this.#policy = policy
+    this.#timers = timers
+    this.#delay = policy.min
+  }
+
+  get delay(): number {
+    return this.#delay
+  }
+
+  /** Polling is scheduled or in progress. */
+  get active(): boolean {
+    return !this.#stopped
+  }
+
+  kick(): void {
+    this.#stopped = false
+    this.#delay = this.#policy.min
+    if (this.#handle !== null) this.#timers.clear(this.#handle)
+    this.#handle = null
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    void this.#run()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    if (this.#handle !== null) this.#timers.clear(this.#handle)
+    this.#handle = null
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true
+    let outcome: PollOutcome
+    try {
+      outcome = await this.#poll()
+    } catch {
+      outcome = { changed: false, active: true } // network trouble: keep trying, backing off
+    }
+    this.#running = false
+    if (this.#again) {
+      this.#again = false
+      void this.#run()
+      return
+    }
+    if (this.#stopped) return
+    if (!outcome.active) {
+      this.#stopped = true
+      return
+    }
+    this.#delay = nextDelay(this.#delay, outcome.changed, this.#policy)
+    this.#handle = this.#timers.set(() => {
+      this.#handle = null
+      void this.#run()
+    }, this.#delay)
+  }
+}

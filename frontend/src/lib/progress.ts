@@ -1,0 +1,109 @@
+// Progress of a job as the dashboard shows it: upload %, then encode % from the parts done.
+import type { Job, JobProgress, PartState, PartStatus } from './types'
+
+export type Phase = 'upload' | 'prepare' | 'encode' | 'assemble' | 'done' | 'failed' | 'cancelled'
+
+export interface JobBar {
+  phase: Phase
+  /** 0–100, one decimal. */
+  percent: number
+  label: string
+}
+
+const clampPercent = (value: number): number => Math.round(Math.min(100, Math.max(0, value)) * 10) / 10
+
+/** Parts finished / parts planned: every video chunk plus the audio track (when there is one). */
+export function encodePercent(progress: JobProgress): number {
+  const audio = progress.audio === null || progress.audio === undefined ? 0 : 1
+  const total = progress.chunks_total + audio
+  if (total <= 0) return 0
+  const done = progress.chunks_done + (progress.audio === 'done' ? 1 : 0)
+  return clampPercent((100 * done) / total)
+}
+
+/** The bar of one job; ``uploadFraction`` is this browser's upload progress (0–1) if it uploads it. */
+export function jobBar(job: Pick<Job, 'state' | 'progress'>, uploadFraction: number | null = null): JobBar {
+  switch (job.state) {
+    case 'awaiting_upload': {
+      const percent = clampPercent(100 * (uploadFraction ?? 0))
+      return { phase: 'upload', percent, label: uploadFraction === null ? 'waiting for the upload' : `uploading ${percent} %` }
+    }
+    case 'queued':
+    case 'probing':
+      return { phase: 'prepare', percent: 0, label: job.state === 'queued' ? 'queued' : 'reading the video' }
+    case 'encoding': {
+      const percent = encodePercent(job.progress)
+      return { phase: 'encode', percent, label: `encoding ${percent} %` }
+    }
+    case 'assembling':
+      return { phase: 'assemble', percent: 100, label: 'assembling' }
+    case 'done':
+      return { phase: 'done', percent: 100, label: 'done' }
+    case 'failed':
+      return { phase: 'failed', percent: encodePercent(job.progress), label: 'failed' }
+    case 'cancelled':
+      return { phase: 'cancelled', percent: encodePercent(job.progress), label: 'cancelled' }
+  }
+}
+
+export interface StripCell {
+  id: string
+  label: string
+  state: PartState
+  attempt: number
+}
+
+/** One cell per planned video chunk (v00000…) in order, then the audio part. */
+export function chunkStrip(parts: Record<string, PartStatus> | undefined, chunksTotal: number): StripCell[] {
+  const cells: StripCell[] = []
+  const known = parts ?? {}
+  for (let i = 0; i < chunksTotal; i += 1) {
+    const id = `v${String(i).padStart(5, '0')}`
+    cells.push(cell(id, `chunk ${i + 1}`, known[id]))
+  }
+  if (known.audio) cells.push(cell('audio', 'audio', known.audio))
+  return cells
+}
+
+function cell(id: string, label: string, status: PartStatus | undefined): StripCell {
+  return { id, label, state: status?.state ?? 'queued', attempt: status?.attempt ?? 0 }
+}
+
+export function countByState(cells: readonly StripCell[]): Record<PartState, number> {
+  const counts: Record<PartState, number> = { queued: 0, running: 0, done: 0, retried: 0 }
+  for (const c of cells) counts[c.state] += 1
+  return counts
+}
+
+// -- upload speed and time left --------------------------------------------------------
+
+export interface Sample {
+  /** milliseconds */
+  at: number
+  bytes: number
+}
+
+/** Bytes per second over the samples of the last ``windowMs``; null until it can tell. */
+export function transferRate(samples: readonly Sample[], now: number, windowMs = 4000): number | null {
+  const recent = samples.filter((s) => now - s.at <= windowMs)
+  if (recent.length < 2) return null
+  const first = recent[0]!
+  const last = recent[recent.length - 1]!
+  const elapsed = (last.at - first.at) / 1000
+  if (elapsed < 0.2) return null
+  return Math.max(0, (last.bytes - first.bytes) / elapsed)
+}
+
+/** Seconds left at ``rate``; null when unknown or stalled. */
+export function timeLeft(bytesSent: number, bytesTotal: number, rate: number | null): number | null {
+  if (bytesSent >= bytesTotal) return 0
+  if (rate === null || rate <= 0) return null
+  return (bytesTotal - bytesSent) / rate
+}
+
+/** Keep the samples a rate needs (bounded memory); a restart (fewer bytes) starts over. */
+export function addSample(samples: readonly Sample[], sample: Sample, windowMs = 4000): Sample[] {
+  const last = samples[samples.length - 1]
+  const kept = last && sample.bytes < last.bytes ? [] : samples.filter((s) => sample.at - s.at <= windowMs)
+  return [...kept, sample]
+}

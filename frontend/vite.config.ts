@@ -1,0 +1,16 @@
+import tailwindcss from '@tailwindcss/vite'
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'vite'
+
+// `npm run dev` proxies the API (and its runtime config) to a running `framefleet up`.
+const api = process.env.FRAMEFLEET_API ?? 'http://127.0.0.1:8000'
+
+export default defineConfig({
+  // Relative asset URLs: dist/ works from any folder of any static host (routes are #hashes).
+  base: './',
+  plugins: [react(), tailwindcss()],
+  server: {
+    proxy: { '/jobs': api, '/health': api, '/config.json': api },
+  },
+  build: { target: 'es2022', sourcemap: true },
+})
