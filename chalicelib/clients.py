@@ -66,7 +66,10 @@ def get_redis() -> redis.Redis:
 
 
 def reset_clients() -> None:
-    """Forget cached clients and settings (tests and the local stack change the environment)."""
+    """Forget cached clients, settings and the services built on them (tests and the local
+    stack change the environment; a second stack in one process must not see the first's)."""
+    from chalicelib.services import get_services  # late: services is built on this module
+
     get_settings.cache_clear()
-    for getter in (get_s3, get_sqs, get_redis):
+    for getter in (get_s3, get_sqs, get_redis, get_services):
         getter.cache_clear()
