@@ -31,6 +31,19 @@ test-integration: install
 soak: install
 	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/integration
 
+# Benchmarks against plain ffmpeg → docs/BENCHMARKS.md + docs/img/bench-*.png (~25 min on 2 cores:
+# run it on a quiet machine). Needs the `bench` extra (matplotlib) and Debian's wrk (HTTP load).
+.PHONY: bench
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(PY) -m bench
+
 # The browser app (frontend/): `npm ci` when the lock file changed, then a production build into
 # frontend/dist, which `framefleet up` serves at /.
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json

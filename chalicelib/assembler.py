@@ -42,6 +42,7 @@ def assemble_job(svc: Services, task: Task, cancel: threading.Event) -> None:
         key = output_key(job_id, job.get("filename") or "video.mp4")
         svc.storage.upload_file(out, settings.output_bucket, key, "video/mp4")
     output = {**meta, "key": key, "filename": Path(key).name, "source_size": job.get("size")}
+    svc.jobs.set_part(job_id, "assembly", {"state": "done", "attempt": task.attempt})
     if svc.jobs.transition(job_id, [J.ASSEMBLING], J.DONE, output=output):
         svc.storage.delete_prefix(settings.work_bucket, work_prefix(job_id))
     else:  # cancelled while we worked

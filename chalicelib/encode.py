@@ -123,6 +123,37 @@ def audio_argv(source: str, probe: ProbeResult, options: EncodeOptions, out_path
     ]
 
 
+def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: EncodeOptions, out_path: str) -> list[str]:
+    """One plain ffmpeg command producing the web preset in a single pass (the benchmarks' reference).
+
+    Built from the same pieces as the pipeline (the first chunk's filter covers the whole video,
+    ``x264_args``, ``audio_filter``), so the only difference from a chunked encode is chunking.
+    """
+    whole = Chunk(index=0, start_frame=0, frame_count=plan.total_frames, seek=0.0, start=0.0,
+                  duration=plan.video_duration)
+    audio = [] if probe.audio is None else [
+        "-map", f"0:{probe.audio.index}",
+        "-af", audio_filter(audio_start_offset(probe)),
+        "-ac", str(AUDIO_CHANNELS), "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AUDIO_BITRATE,
+    ]
+    return [
+        ffmpeg.ffmpeg_binary(),
+        *ffmpeg.GLOBAL_ARGS,
+        *ffmpeg.input_args(source),
+        "-map", f"0:{plan.video_index}",
+        *audio,
+        "-sn", "-dn",
+        "-map_metadata", "-1",
+        "-map_chapters", "-1",
+        "-vf", video_filter(whole, plan),
+        "-fps_mode", "passthrough",
+        *x264_args(plan, options),
+        "-movflags", "+faststart",
+        "-f", "mp4",
+        out_path,
+    ]
+
+
 def encode_chunk(
     source: str,
     chunk: Chunk,

@@ -339,6 +339,10 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
     class QuietRequestHandler(ChaliceRequestHandler):
         """No access log on the terminal (the workers' logs are in the stack's home folder)."""
 
+        # Without TCP_NODELAY every kept-alive response waits ~40 ms for delayed ACKs (measured:
+        # 48 ms vs 1.5 ms per request).
+        disable_nagle_algorithm = True
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             pass
 

@@ -19,7 +19,9 @@ def synthetic_clip_argv(out_path: str, seconds: float, width: int = 1920, height
     if audio:
         tone = f"sine=frequency=440:beep_factor=4:sample_rate=48000:duration={seconds}"
         argv += ["-f", "lavfi", "-i", tone]
+    # A 2 s keyframe interval, as cameras and phones write: a chunk's seek decodes at most 2 s.
     argv += ["-vf", f"noise=alls={grain}:allf=t", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+             "-g", str(2 * fps),
              "-pix_fmt", "yuv420p"]
     if audio:
         argv += ["-c:a", "aac", "-b:a", "192k", "-ac", "2"]

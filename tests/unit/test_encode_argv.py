@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import ffmpeg
 from chalicelib.assemble import assemble_argv, concat_list
-from chalicelib.encode import audio_argv, chunk_argv
+from chalicelib.encode import audio_argv, chunk_argv, single_pass_argv
 from chalicelib.errors import MediaError
 from chalicelib.options import EncodeOptions
 from chalicelib.plan import plan_chunks
@@ -151,3 +151,23 @@ def test_builders_resolve_binary_from_env(monkeypatch: pytest.MonkeyPatch) -> No
 def test_audio_info_round_trip() -> None:
     info = AudioInfo(index=2, codec="vorbis", channels=6, sample_rate=48000, start=0.5, duration=3.0)
     assert AudioInfo.from_dict(info.to_dict()) == info
+
+
+def test_single_pass_argv_uses_the_chunk_encoder_settings() -> None:
+    probe = probe_30fps(start_time=1.0, first_pts=1.25, audio=True)
+    plan = plan_chunks(probe, OPTIONS)
+    argv = single_pass_argv("/in.mp4", probe, plan, OPTIONS, "/ref.mp4")
+    chunk = chunk_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/c.mp4")
+    audio = audio_argv("/in.mp4", probe, OPTIONS, "/a.m4a")
+    # Same hardened input, the same x264 flags and video filter, the same audio chain.
+    assert argv[: argv.index("-i") + 2] == chunk[: chunk.index("-i") + 2]
+    x264 = chunk[chunk.index("-c:v") : chunk.index("-f")]
+    assert argv[argv.index("-c:v") : argv.index("-c:v") + len(x264)] == x264
+    assert flag(argv, "-vf") == flag(chunk, "-vf") and "trim=" not in flag(argv, "-vf")
+    assert flag(argv, "-fps_mode") == "passthrough" and "-frames:v" not in argv and "-ss" not in argv
+    for name in ("-af", "-ac", "-c:a", "-profile:a", "-b:a"):
+        assert flag(argv, name) == flag(audio, name)
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "-map"] == ["0:0", "0:1"]
+    assert flag(argv, "-movflags") == "+faststart" and argv[-3:] == ["-f", "mp4", "/ref.mp4"]
+    silent = single_pass_argv("/in.mp4", probe_30fps(), plan, OPTIONS, "/ref.mp4")
+    assert "-af" not in silent and "-c:a" not in silent
