@@ -11,13 +11,8 @@
 # Needs: AWS credentials and region, docker (with buildx), node/npm for the frontend.
 # Env: STAGE (required), AWS (aws CLI), PY (python with the project installed), IMAGE_TAG
 # (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-STAGE=${STAGE:?set STAGE=dev or STAGE=prod}
-AWS=${AWS:-aws}
-PY=${PY:-.venv/bin/python}
-STACK=framefleet-$STAGE
+# shellcheck source=infra/stage.sh
+source "$(dirname "$0")/stage.sh"
 REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-$($AWS configure get region || true)}}
 : "${REGION:?set AWS_DEFAULT_REGION}"
 export AWS_DEFAULT_REGION=$REGION

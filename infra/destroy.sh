@@ -3,13 +3,8 @@
 # Deletes the Chalice app (API, Lambdas), empties the buckets (media, artifacts, frontend) and
 # deletes the CloudFormation stack (VPC, Valkey, ECS, ECR with its images, CDN, roles).
 # Everything is gone afterwards, including uploads and outputs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-STAGE=${STAGE:?set STAGE=dev or STAGE=prod}
-AWS=${AWS:-aws}
-PY=${PY:-.venv/bin/python}
-STACK=framefleet-$STAGE
+# shellcheck source=infra/stage.sh
+source "$(dirname "$0")/stage.sh"
 if [ "$STAGE" = prod ] && [ "${CONFIRM:-}" != "$STACK" ]; then
   echo "destroying prod deletes every upload and output: run with CONFIRM=$STACK" >&2
   exit 2
