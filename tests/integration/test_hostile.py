@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from chalicelib.client import Client
-from chalicelib.ffmpeg import ffmpeg_binary
 from chalicelib.stack import Stack, free_port
 from tests.media_helpers import MEDIA, ffmpeg_cmd
 from tests.stack_helpers import assert_frame_exact
