@@ -50,8 +50,8 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _caller() -> Principal:
-    request = app.current_request
-    return authenticate(get_services().settings, get_services().keys, request.headers or {}, request.context)
+    request, svc = app.current_request, get_services()
+    return authenticate(svc.settings, svc.keys, request.headers or {}, request.context)
 
 
 def _body() -> Any:
