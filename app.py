@@ -82,8 +82,13 @@ def create_job() -> Response:
 @app.route("/jobs", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def list_jobs() -> dict[str, Any]:
-    params = app.current_request.query_params or {}
-    return api.list_jobs(get_services(), _caller(), params.get("limit"), params.get("before"))
+    return api.list_jobs(get_services(), _caller(), dict(app.current_request.query_params or {}))
+
+
+@app.route("/jobs/delete", methods=["POST"], authorizer=AUTHORIZER)
+@domain_errors
+def delete_jobs() -> dict[str, Any]:
+    return api.delete_jobs(get_services(), _caller(), _body())
 
 
 @app.route("/jobs/{job_id}", methods=["GET"], authorizer=AUTHORIZER)

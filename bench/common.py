@@ -96,7 +96,7 @@ def full_profile() -> Profile:
         model_chunk_lengths=GOP_LENGTHS,
         s3_mb_per_s=100.0,
         wrk_seconds=10.0,
-        wrk_connections=(1, 16),
+        wrk_connections=(1, 16, 64),
         owners=200,
         ops_clip=Clip("24 s 320x180", 24, 320, 180),
         ops_chunk_lengths=(6.0, 2.0),

@@ -1,6 +1,7 @@
 """What the REST routes do; ``app.py`` only parses requests and shapes responses."""
 from __future__ import annotations
 
+import time
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -9,6 +10,7 @@ from chalicelib.errors import (
     ConflictError,
     InvalidOptionsError,
     LimitExceededError,
+    NotFoundError,
     ValidationError,
 )
 from chalicelib.keys import Principal, limits_for
@@ -171,12 +173,15 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
         "error": job.get("error") if state in (J.FAILED, J.CANCELLED) else None,
         "output": None,
     }
+    if state == J.AWAITING_UPLOAD and job.get("created_at"):
+        view["upload_expires_at"] = round(job["created_at"] + svc.settings.upload_window_seconds)
     if with_parts:
         view["parts"] = svc.jobs.parts(job["id"])
     if state == J.DONE and job.get("output"):
         output = dict(job["output"])
         output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, output["key"],
                                                   svc.settings.download_url_expiry, output.get("filename"))
+        output["url_expires_at"] = round(time.time() + svc.settings.download_url_expiry)
         view["output"] = output
     return view
 
@@ -186,18 +191,48 @@ def get_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
     return job_view(svc, svc.jobs.get(job_id, who.owner))
 
 
-def list_jobs(svc: Services, who: Principal, limit: str | None, before: str | None) -> dict[str, Any]:
-    """Jobs newest first; ``next`` is the cursor for the following page."""
+LIST_ORDERS = ("newest", "oldest")
+
+
+def list_jobs(svc: Services, who: Principal, params: dict[str, str]) -> dict[str, Any]:
+    """A page of the caller's jobs (filtered by ``state`` and ``q``, in ``order``); ``next`` is the
+    cursor of the following page."""
     try:
-        n = min(max(int(limit or 20), 1), MAX_PAGE)
-        cursor = float(before) if before else None
+        n = min(max(int(params.get("limit") or 20), 1), MAX_PAGE)
+        cursor = float(params["before"]) if params.get("before") else None
     except ValueError as exc:
         raise ValidationError("'limit' must be an integer and 'before' a cursor from a previous page") from exc
-    page = svc.jobs.list(who.owner, n, cursor)
-    return {
-        "jobs": [job_view(svc, j, with_parts=False) for j in page],
-        "next": repr(page[-1]["created_at"]) if len(page) == n else None,
-    }
+    states = frozenset(s for s in (params.get("state") or "").split(",") if s)
+    if not states <= set(J.STATES):
+        raise ValidationError(f"'state' must be a comma list of {', '.join(J.STATES)}")
+    order = params.get("order") or "newest"
+    if order not in LIST_ORDERS:
+        raise ValidationError(f"'order' must be one of {', '.join(LIST_ORDERS)}")
+    query = (params.get("q") or "").strip()
+    if len(query) > 255:
+        raise ValidationError("'q' must be at most 255 characters")
+    page, after = svc.jobs.list(who.owner, n, cursor, states=states, name=query, oldest_first=order == "oldest")
+    return {"jobs": [job_view(svc, j, with_parts=False) for j in page],
+            "next": repr(after) if after is not None else None}
+
+
+MAX_BULK = 100
+
+
+def delete_jobs(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
+    """Delete several of the caller's jobs; ids that are unknown (or not theirs) are reported."""
+    ids = _require(body, "job_ids", list)
+    if not 1 <= len(ids) <= MAX_BULK or not all(isinstance(i, str) for i in ids):
+        raise ValidationError(f"'job_ids' must be a list of 1-{MAX_BULK} job ids")
+    deleted, missing = [], []
+    for job_id in dict.fromkeys(ids):
+        try:
+            delete_job(svc, who, job_id)
+        except NotFoundError:
+            missing.append(job_id)
+        else:
+            deleted.append(job_id)
+    return {"deleted": deleted, "not_found": missing}
 
 
 def cancel_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:

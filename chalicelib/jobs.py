@@ -31,6 +31,9 @@ ACTIVE_STATES = (AWAITING_UPLOAD, QUEUED, PROBING, ENCODING, ASSEMBLING)
 STATES = ACTIVE_STATES + (DONE, FAILED, CANCELLED)
 
 AUDIO_PART = "audio"
+# Listing reads the owner's index in batches, and at most this many records per page.
+LIST_BATCH = 200
+LIST_MAX_SCAN = 2000
 _JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits")
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
@@ -201,21 +204,47 @@ class JobStore:
         """Per-part status: ``{"v00000": {"state": "done", ...}, "audio": {...}}``."""
         return {k: json.loads(v) for k, v in self.r.hgetall(self._parts_key(job_id)).items()}
 
-    def list(self, owner: str, limit: int, before: float | None = None) -> list[dict[str, Any]]:
-        """``owner``'s jobs newest first, ``limit`` of them, created strictly before ``before``."""
+    def list(self, owner: str, limit: int, before: float | None = None, *, states: frozenset[str] = frozenset(),
+             name: str = "", oldest_first: bool = False,
+             max_scan: int = LIST_MAX_SCAN) -> tuple[list[dict[str, Any]], float | None]:
+        """A page of ``owner``'s jobs and the cursor of the next page (None: no more).
+
+        Newest first (or oldest first), created strictly after/before ``before``, keeping those
+        in ``states`` (all when empty) whose filename contains ``name`` (case-insensitive).
+        At most ``max_scan`` records are read per page, so a filter that matches little still
+        answers quickly: the page may then be short with a cursor to continue from.
+        """
         index = self._owner_index(owner)
-        hi = f"({before}" if before is not None else "+inf"
-        ids = self.r.zrevrangebyscore(index, hi, "-inf", start=0, num=limit)
-        pipe = self.r.pipeline()
-        for job_id in ids:
-            pipe.hgetall(self.key(job_id))
-        jobs = []
-        for job_id, raw in zip(ids, pipe.execute()):
-            if raw:
+        needle = name.casefold()
+        jobs: list[dict[str, Any]] = []
+        cursor, scanned = before, 0
+        while len(jobs) < limit and scanned < max_scan:
+            batch = min(LIST_BATCH, max_scan - scanned)
+            if oldest_first:
+                low = f"({cursor}" if cursor is not None else "-inf"
+                ids_scores = self.r.zrangebyscore(index, low, "+inf", start=0, num=batch, withscores=True)
+            else:
+                high = f"({cursor}" if cursor is not None else "+inf"
+                ids_scores = self.r.zrevrangebyscore(index, high, "-inf", start=0, num=batch, withscores=True)
+            if not ids_scores:
+                return jobs, None
+            pipe = self.r.pipeline()
+            for job_id, _ in ids_scores:
+                pipe.hgetall(self.key(job_id))
+            for (job_id, score), raw in zip(ids_scores, pipe.execute()):
+                scanned += 1
+                cursor = float(score)
+                if not raw:  # expired record: drop it from the index lazily
+                    self.r.zrem(index, job_id)
+                    continue
+                if (states and raw.get("state") not in states) or needle not in raw.get("filename", "").casefold():
+                    continue
                 jobs.append(_decode(raw))
-            else:  # expired record: drop it from the index lazily
-                self.r.zrem(index, job_id)
-        return jobs
+                if len(jobs) == limit:
+                    break
+            if len(ids_scores) < batch and len(jobs) < limit:
+                return jobs, None
+        return jobs, cursor
 
     # -- state changes -------------------------------------------------------------------
     def transition(self, job_id: str, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:

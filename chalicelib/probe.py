@@ -91,6 +91,8 @@ class VideoInfo(Record):
     frame_times: tuple[float, ...] = field(repr=False)  # sorted, relative to first_pts
     profile: str = ""
     keyframe_interval: float = 0.0  # longest gap between flagged keyframes, seconds
+    color_transfer: str = ""  # ffmpeg's name (smpte2084 = PQ, arib-std-b67 = HLG); "" = unspecified
+    color_primaries: str = ""
 
 
 @dataclass(frozen=True)
@@ -408,6 +410,14 @@ def _bit_depth(pix_fmt: str) -> int:
         return 8
 
 
+# ffmpeg's names of the AVColorTransferCharacteristic / AVColorPrimaries values (libavutil/pixfmt.h).
+_TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+              9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
+              14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67"}
+_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
+              9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "jedec-p22"}
+
+
 def _video_facts(stream, frame) -> dict[str, Any]:
     """Static facts of the video stream, taken from the real (not zero-filled) open."""
     cc = stream.codec_context
@@ -426,6 +436,8 @@ def _video_facts(stream, frame) -> dict[str, Any]:
         "pix_fmt": pix_fmt,
         "bit_depth": _bit_depth(pix_fmt),
         "profile": str(cc.profile or ""),
+        "color_transfer": _TRANSFERS.get(int(frame.color_trc or 0), ""),
+        "color_primaries": _PRIMARIES.get(int(frame.color_primaries or 0), ""),
     }
 
 

@@ -133,18 +133,29 @@ def test_cancelled_job_ignores_late_completions_and_final_states_stick(fx: Fixtu
 
 def test_listing_pages_newest_first(fx: Fixture) -> None:
     ids = [fx.new_job() for _ in range(5)]
-    first = fx.jobs.list("alice", 2)
-    assert [j["id"] for j in first] == ids[::-1][:2]
-    second = fx.jobs.list("alice", 10, first[-1]["created_at"])
-    assert [j["id"] for j in second][:3] == ids[::-1][2:5]
+    first, cursor = fx.jobs.list("alice", 2)
+    assert [j["id"] for j in first] == ids[::-1][:2] and cursor == first[-1]["created_at"]
+    second, end = fx.jobs.list("alice", 10, cursor)
+    assert [j["id"] for j in second][:3] == ids[::-1][2:5] and end is None
+
+
+def test_listing_scans_a_bounded_number_of_records(fx: Fixture) -> None:
+    ids = [fx.new_job() for _ in range(6)]
+    fx.jobs.fail(ids[0], "x")
+    # Only ids[0] matches; a scan limit of 3 stops early and hands back a cursor to go on from.
+    page, cursor = fx.jobs.list("alice", 10, states=frozenset({J.FAILED}), max_scan=3)
+    assert page == [] and cursor is not None
+    page, cursor = fx.jobs.list("alice", 10, cursor, states=frozenset({J.FAILED}), max_scan=3)
+    assert [j["id"] for j in page] == [ids[0]] and cursor is not None  # read 3: more may follow
+    assert fx.jobs.list("alice", 10, cursor, states=frozenset({J.FAILED}), max_scan=3) == ([], None)
 
 
 def test_listing_and_active_counts_are_per_owner(fx: Fixture) -> None:
     mine = [fx.new_job() for _ in range(2)]
     fx.owner = "bob"
     theirs = fx.new_job()
-    assert [j["id"] for j in fx.jobs.list("alice", 10)] == mine[::-1]
-    assert [j["id"] for j in fx.jobs.list("bob", 10)] == [theirs]
+    assert [j["id"] for j in fx.jobs.list("alice", 10)[0]] == mine[::-1]
+    assert [j["id"] for j in fx.jobs.list("bob", 10)[0]] == [theirs]
     assert fx.jobs.active_count("alice", 3600) == 2
     assert fx.jobs.active_count("alice", 0) == 0  # uploads older than the window do not count
     fx.jobs.fail(mine[0], "x")
