@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-unit test-integration soak clean frontend test-frontend chromium
+.PHONY: install demo test test-unit test-integration soak clean frontend test-frontend chromium lint
 
 install: $(STAMP)
 
@@ -16,10 +16,17 @@ $(STAMP): pyproject.toml requirements.txt
 
 # Generates a 60 s 1080p clip with sound, transcodes it through the full local stack, prints the summary.
 demo: install
-	$(PY) -m chalicelib.demo --dir .demo
+	$(PY) -m devstack.demo --dir .demo
 
-test: install test-frontend
+test: install lint test-frontend
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# Fails the build: ruff (rules in pyproject.toml), mypy --strict on the Lambda and worker code,
+# and the import-linter contracts (runtime boundaries, no cycles; docs/ARCHITECTURE.md).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy chalicelib workers app.py tests/support/fakes.py
+	$(VENV)/bin/lint-imports
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit

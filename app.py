@@ -5,43 +5,40 @@ Routes only parse, call ``chalicelib`` and shape the response.
 from __future__ import annotations
 
 import functools
-import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
+from chalice.app import Chalice, CognitoUserPoolAuthorizer, Rate, Request, Response
 
-from chalicelib import api, chunker, openapi, metrics
-from chalicelib.auth import authenticate
-from chalicelib.errors import (ConflictError, FramefleetError, LimitExceededError, NotFoundError, StorageError,
-                               UnauthorizedError, ValidationError)
-from chalicelib.keys import Principal
+from chalicelib.events import chunker, metrics
 from chalicelib.logs import get_logger
-from chalicelib.services import get_services
+from chalicelib.model.errors import FramefleetError, ValidationError
+from chalicelib.model.limits import Principal
+from chalicelib.model.settings import get_settings
+from chalicelib.rest import api, openapi
+from chalicelib.rest.auth import authenticate
+from chalicelib.stores.services import get_services
 
 app = Chalice(app_name="framefleet", configure_logs=False)  # Powertools logs as "framefleet"
 app.api.cors = True
-UPLOAD_QUEUE = os.environ.get("FRAMEFLEET_UPLOAD_QUEUE", "framefleet-upload-events")
-
-_STATUS = {ValidationError: 400, UnauthorizedError: 401, NotFoundError: 404, ConflictError: 409,
-           LimitExceededError: 429, StorageError: 502}
+_SETTINGS = get_settings()  # what the decorators below need at import (packaging) time
 # On AWS with FRAMEFLEET_AUTH=cognito, API Gateway verifies the user pool's JWTs itself.
 AUTHORIZER = (
-    CognitoUserPoolAuthorizer("framefleet-users", provider_arns=[os.environ["FRAMEFLEET_COGNITO_USER_POOL_ARN"]])
-    if os.environ.get("FRAMEFLEET_AUTH") == "cognito" else None
+    CognitoUserPoolAuthorizer("framefleet-users", provider_arns=[_SETTINGS.cognito_user_pool_arn])
+    if _SETTINGS.auth == "cognito" else None
 )
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain exceptions into JSON errors with the right status (never a stack trace)."""
+    """Turn domain exceptions into JSON errors with their status (never a stack trace)."""
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
         except FramefleetError as exc:
-            status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
-            if status >= 500:
+            if exc.STATUS_CODE >= 500:
                 get_logger().exception("request failed")
-            return Response({"error": str(exc)}, status_code=status)
+            return Response({"error": str(exc)}, status_code=exc.STATUS_CODE)
         except Exception:  # noqa: BLE001 - log the trace, never send it
             get_logger().exception("unexpected error")
             return Response({"error": "internal error"}, status_code=500)
@@ -49,14 +46,20 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while serving a request"
+    return request
+
+
 def _caller() -> Principal:
-    request, svc = app.current_request, get_services()
+    request, svc = _request(), get_services()
     return authenticate(svc.settings, svc.keys, request.headers or {}, request.context)
 
 
 def _body() -> Any:
     try:
-        return app.current_request.json_body or {}
+        return _request().json_body or {}
     except Exception as exc:  # Chalice raises its own BadRequestError subclass on invalid JSON
         raise ValidationError("request body must be JSON") from exc
 
@@ -82,7 +85,7 @@ def create_job() -> Response:
 @app.route("/jobs", methods=["GET"], authorizer=AUTHORIZER)
 @domain_errors
 def list_jobs() -> dict[str, Any]:
-    return api.list_jobs(get_services(), _caller(), dict(app.current_request.query_params or {}))
+    return api.list_jobs(get_services(), _caller(), dict(_request().query_params or {}))
 
 
 @app.route("/jobs/delete", methods=["POST"], authorizer=AUTHORIZER)
@@ -141,7 +144,7 @@ def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.complete_multipart(get_services(), _caller(), job_id, upload_id, _body())
 
 
-@app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=1)
+@app.on_sqs_message(queue=_SETTINGS.upload_queue, batch_size=1)
 def on_upload(event: Any) -> None:
     """The chunking Lambda: S3 ObjectCreated (via SQS) → probe, plan, enqueue."""
     for record in event:

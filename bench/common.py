@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chalicelib import ffmpeg
-from chalicelib.testsrc import synthetic_clip_argv
+from chalicelib.media import sandbox
+from devstack.testsrc import synthetic_clip_argv
+from workers.media.binary import ffmpeg_binary
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_WORK = Path(os.environ.get("FRAMEFLEET_BENCH_DIR") or Path(tempfile.gettempdir()) / "framefleet-bench")
@@ -24,7 +25,7 @@ DEFAULT_WORK = Path(os.environ.get("FRAMEFLEET_BENCH_DIR") or Path(tempfile.gett
 
 @dataclass(frozen=True)
 class Clip:
-    """A synthetic source: testsrc2 + temporal grain + a tone (chalicelib.testsrc)."""
+    """A synthetic source: testsrc2 + temporal grain + a tone (devstack.testsrc)."""
 
     label: str
     seconds: float
@@ -136,7 +137,7 @@ def _render(out: Path, argv_for: Any) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
     try:
-        ffmpeg.run(argv_for(str(tmp)), timeout=3600, what=f"rendering {out.name}")
+        sandbox.run(argv_for(str(tmp)), timeout=3600, what=f"rendering {out.name}")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -152,7 +153,7 @@ def clip_path(cache: Path, clip: Clip) -> Path:
     def argv(out: str) -> list[str]:
         return synthetic_clip_argv(out, clip.seconds, clip.width, clip.height, clip.fps)
 
-    key = _digest([a for a in argv("OUT") if a != ffmpeg.ffmpeg_binary()])
+    key = _digest([a for a in argv("OUT") if a != ffmpeg_binary()])
     name = f"testsrc_{clip.width}x{clip.height}_{clip.fps}_{clip.seconds:g}s_{key}.mp4"
     return _render(cache / name, argv)
 
@@ -167,7 +168,7 @@ def resized(cache: Path, base: Path, base_seconds: float, seconds: float) -> Pat
         return base
     out = cache / f"{base.stem}_as_{seconds:g}s.mp4"
     if seconds < base_seconds:
-        return _render(out, lambda tmp: [ffmpeg.ffmpeg_binary(), *ffmpeg.GLOBAL_ARGS, "-i", str(base),
+        return _render(out, lambda tmp: [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, "-i", str(base),
                                          "-t", f"{seconds:g}", "-map", "0", "-c", "copy",
                                          "-movflags", "+faststart", tmp])
     repeats = round(seconds / base_seconds)
@@ -175,7 +176,7 @@ def resized(cache: Path, base: Path, base_seconds: float, seconds: float) -> Pat
         raise ValueError(f"{seconds:g} s is not a whole number of {base_seconds:g} s clips")
     listing = cache / f"{out.stem}.ffconcat"
     listing.write_text("ffconcat version 1.0\n" + f"file '{base.resolve()}'\n" * repeats)
-    return _render(out, lambda tmp: [ffmpeg.ffmpeg_binary(), *ffmpeg.GLOBAL_ARGS, "-f", "concat", "-safe", "0",
+    return _render(out, lambda tmp: [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, "-f", "concat", "-safe", "0",
                                      "-i", str(listing), "-map", "0", "-c", "copy",
                                      "-movflags", "+faststart", tmp])
 
@@ -275,7 +276,7 @@ def machine() -> dict[str, Any]:
         mem = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    version = run_timed([ffmpeg.ffmpeg_binary(), "-hide_banner", "-version"], timeout=30).stdout.splitlines()
+    version = run_timed([ffmpeg_binary(), "-hide_banner", "-version"], timeout=30).stdout.splitlines()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                             check=False)
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,

@@ -16,7 +16,7 @@ import redis
 
 from bench import procs
 from bench.common import REPO, run_timed
-from chalicelib.client import Client
+from devstack.client import Client
 
 
 class Fleet:
@@ -84,7 +84,7 @@ class Fleet:
         """``framefleet transcode SOURCE -o OUT --api … --json``: the CLI's summary, the job, its tasks."""
         out.parent.mkdir(parents=True, exist_ok=True)
         flags = [f"--{name.replace('_', '-')}={value}" for name, value in (options or {}).items()]
-        argv = [sys.executable, "-m", "chalicelib.cli", "transcode", str(source), "-o", str(out),
+        argv = [sys.executable, "-m", "devstack.cli", "transcode", str(source), "-o", str(out),
                 "--api", self.info["api_url"], "--api-key", self.info["api_key"], "--json", *flags]
         cpu_before = self.cpu()
         run = run_timed(argv, timeout=timeout, cwd=str(REPO))

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Timed, run_timed
-from chalicelib import ffmpeg
-from chalicelib.encode import audio_argv, chunk_argv, single_pass_argv
-from chalicelib.options import EncodeOptions
-from chalicelib.plan import Plan, expected_audio_duration, plan_chunks
-from chalicelib.probe import ProbeResult, probe
-from tests.media_helpers import decode_report
+from chalicelib.media.probe import probe
+from chalicelib.model.facts import ProbeResult
+from chalicelib.model.options import EncodeOptions
+from chalicelib.model.plan import Plan, expected_audio_duration, plan_chunks
+from tests.support.media import decode_report
+from workers.media.binary import ffmpeg_binary
+from workers.media.encode import audio_argv, chunk_argv, single_pass_argv
 
 VMAF_MODEL = "version=vmaf_v0.6.1"  # built into libvmaf: no model file needed
 DECODE_LIMIT = 5000  # outputs up to this many frames are fully decoded to count frames
@@ -105,7 +106,7 @@ def quality(distorted: Path, source: Path, log_path: Path, *, threads: int = 2) 
     graph = (f"[0:v]settb=AVTB,setpts=PTS-STARTPTS[d];[1:v]{scale}settb=AVTB,setpts=PTS-STARTPTS[r];"
              f"[d][r]libvmaf=model={VMAF_MODEL}:feature=name=psnr|name=float_ssim:n_threads={threads}"
              f":log_fmt=json:log_path={log_path.name}")  # relative (run in its folder): nothing to escape
-    argv = [ffmpeg.ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error",
+    argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error",
             "-i", str(distorted.resolve()), "-i", str(source.resolve()), "-lavfi", graph, "-f", "null", "-"]
     run = run_timed(argv, timeout=7200, cwd=str(log_path.parent))
     if run.returncode != 0:

@@ -15,8 +15,8 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.options import EncodeOptions
-from chalicelib.plan import chunk_starts, gop_frames
+from chalicelib.model.options import EncodeOptions
+from chalicelib.model.plan import chunk_starts, gop_frames
 
 
 def makespan(tasks: Sequence[float], workers: int) -> float:
@@ -75,7 +75,8 @@ def time_to_output(fleet: Fleet, chunks: Sequence[tuple[float, float]], workers:
     return fleet.before + makespan(order, workers) + fleet.after(sum(b for _, b in chunks))
 
 
-def speedup_curve(fleet: Fleet, chunks: Sequence[tuple[float, float]], workers: Sequence[int]) -> dict[str, list[float]]:
+def speedup_curve(fleet: Fleet, chunks: Sequence[tuple[float, float]],
+                  workers: Sequence[int]) -> dict[str, list[float]]:
     one = time_to_output(fleet, chunks, 1)
     times = [time_to_output(fleet, chunks, w) for w in workers]
     return {"workers": list(workers), "seconds": times, "speedup": [one / t for t in times]}

@@ -15,7 +15,7 @@ from typing import Any
 from bench import media
 from bench.common import Profile, clip_path, median
 from bench.fleet import Fleet
-from tests.media_helpers import CORPUS_FRAMES, MEDIA
+from tests.support.media import CORPUS_FRAMES, MEDIA
 
 
 def breakdown(run: dict[str, Any]) -> dict[str, float]:

@@ -140,7 +140,8 @@ def speedup(model: dict[str, Any], path: Path) -> Path:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
     ax.plot(curve["workers"], curve["speedup"], label="modelled speedup")
     ax.plot(curve["workers"], curve["workers"], ls=":", color="#999999", label="ideal")
-    ax.axhline(model["amdahl_limit"], ls="--", color="#c44e52", lw=0.8, label=f"Amdahl limit {model['amdahl_limit']:.0f}×")
+    ax.axhline(model["amdahl_limit"], ls="--", color="#c44e52", lw=0.8,
+               label=f"Amdahl limit {model['amdahl_limit']:.0f}×")
     ax.axvline(64, ls=":", color="#444444", lw=0.6)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)

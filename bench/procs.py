@@ -74,7 +74,7 @@ def role(proc: Proc, procs: dict[int, Proc], root: int) -> str:
         return "api+chunker"
     argv = proc.argv
     exe = os.path.basename(argv[0]) if argv else ""
-    if "worker" in argv and "--role" in argv:
+    if "workers" in argv and "--role" in argv:  # python -m workers --role …
         return argv[argv.index("--role") + 1]
     if "moto.server" in argv:
         return "moto"
@@ -83,7 +83,7 @@ def role(proc: Proc, procs: dict[int, Proc], root: int) -> str:
     parent = procs.get(proc.ppid)
     owner = role(parent, procs, root) if parent is not None else "?"
     owner = "chunker" if owner == "api+chunker" else owner
-    if "chalicelib.probe" in argv:
+    if "chalicelib.media.probe" in argv:
         return f"{owner} probe"
     if "ffmpeg" in exe:
         return f"{owner} ffmpeg"

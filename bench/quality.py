@@ -12,7 +12,7 @@ from typing import Any
 from bench import media
 from bench.common import Profile, clip_path
 from bench.fleet import Fleet
-from chalicelib.options import EncodeOptions
+from chalicelib.model.options import EncodeOptions
 
 DEFAULT_CHUNK = EncodeOptions().chunk_seconds
 

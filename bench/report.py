@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.procs import PYTHON_ROLES
-from tests.media_helpers import MEDIA
+from tests.support.media import MEDIA
 
 TARGET_RATIO = 1.15
 TARGET_BITRATE_PCT = 1.0
@@ -105,7 +105,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     exact = exactness_rows(benches)
     bad = [f"{r['source']} / {r['output']}" for r in exact if not r["exact"]]
     out.append({"target": "frame count exact and duration within one frame on every output",
-                "measured": f"{len(exact) - len(bad)}/{len(exact)} outputs exact" + (f" (not: {', '.join(bad)})" if bad else ""),
+                "measured": f"{len(exact) - len(bad)}/{len(exact)} outputs exact"
+                            + (f" (not: {', '.join(bad)})" if bad else ""),
                 "met": (not bad) if exact else None})
     model = (benches.get("scaling") or {}).get("model")
     about = f"{_length(model['input_seconds'])} {benches['scaling'].get('resolution', '')}" if model else "10 min 1080p"
@@ -175,7 +176,7 @@ def _targets_section(results: dict[str, Any]) -> list[str]:
 
 def _overhead_section(bench: dict[str, Any], img: dict[str, str]) -> list[str]:
     lines = ["## 1. Overhead against plain ffmpeg", "",
-             "Reference: one `ffmpeg` command built by `chalicelib.encode.single_pass_argv` from the same pieces",
+             "Reference: one `ffmpeg` command built by `workers.media.encode.single_pass_argv` from the same pieces",
              "as every chunk (same binary, scale filter, x264 flags, CRF, GOP, audio chain, `+faststart`); only",
              "ffmpeg itself is timed. Candidate: `framefleet transcode --api` against a warm local stack, timed",
              "by the CLI from upload start to output downloaded (`wall_seconds`). Pairs are interleaved (the",
@@ -242,7 +243,8 @@ def _overhead_section(bench: dict[str, Any], img: dict[str, str]) -> list[str]:
             lines += [f"Where the extra CPU goes ({synthetic[0]['label']}): the single pass used {ref:.1f} CPU s; the",
                       (f"same chunks and audio encoded one after another from the local file {seq:.1f} CPU s "
                       f"({100 * (seq / ref - 1):+.1f} %: chunking itself — seek pre-roll, per-chunk start-up, rate"),
-                      (f"control restarting); the pipeline's ffmpegs {pipe:.1f} CPU s ({100 * (pipe / ref - 1):+.1f} %: "
+                      (f"control restarting); the pipeline's ffmpegs {pipe:.1f} CPU s "
+                       f"({100 * (pipe / ref - 1):+.1f} %: "
                       "plus two encoders sharing the cores and input read over HTTP from the S3 stand-in)."), ""]
         if "timeline" in img:
             lines += [f"![timeline]({img['timeline']})", ""]
@@ -333,7 +335,8 @@ def _scaling_section(bench: dict[str, Any], profile: dict[str, Any], img: dict[s
               f"and its bytes at a stated **S3 throughput of {inp['s3_mb_per_s']:g} MB/s per worker**. **after** = the",
               f"assembly as measured ({inp['assemble']:.2f} s) plus downloading every chunk and uploading the",
               f"{_mb(inp['output_bytes'])} output at that throughput. The chunk times were measured with",
-              f"{profile['workers']} workers sharing {profile['workers']} cores, so a modelled worker is one core of this",
+              f"{profile['workers']} workers sharing {profile['workers']} cores, so a modelled worker is one core"
+              " of this",
               "machine. Client upload and download are left out (they depend on the user's link).", ""]
     curve = m["curve"]
     by_w = dict(zip(curve["workers"], zip(curve["seconds"], curve["speedup"])))
@@ -351,7 +354,8 @@ def _scaling_section(bench: dict[str, Any], profile: dict[str, Any], img: dict[s
     fit = m["chunk_fit"]
     best = m["best_chunk_seconds"]
     lines += [f"- chunk length: per-chunk encode time fitted as {fit['a']:.3f} s + {fit['b'] * 1000:.2f} ms × frames",
-              f"  on {fit['points']} measured chunks ({bench['fit_sources']}), bytes {fit['bytes_per_frame'] / 1000:.1f} kB",
+              f"  on {fit['points']} measured chunks ({bench['fit_sources']}), bytes "
+              f"{fit['bytes_per_frame'] / 1000:.1f} kB",
               "  per frame; the planner's chunks for each length, at 64 workers:", ""]
     lines += _table(["chunk length (s)", *(f"{e['chunk_seconds']:g}" for e in m["chunk_lengths"])],
                     [["chunks", *(str(e["chunks"]) for e in m["chunk_lengths"])],
@@ -535,8 +539,9 @@ def _findings(results: dict[str, Any]) -> list[str]:
         f = fresh[0]
         if k["latency_ms"]["p50"] > 20 and k["latency_ms"]["p50"] > 4 * f["latency_ms"]["p50"]:
             out.append(f"- **The local API waits for delayed ACKs on keep-alive connections**: GET /jobs/{{id}} p50 "
-                       f"{k['latency_ms']['p50']:.1f} ms on kept-alive connections against {f['latency_ms']['p50']:.1f} ms "
-                       f"with a new connection per request, with the API process at {100 * k['api_cpu_fraction']:.0f} % "
+                       f"{k['latency_ms']['p50']:.1f} ms on kept-alive connections against "
+                       f"{f['latency_ms']['p50']:.1f} ms with a new connection per request, with the API process at "
+                       f"{100 * k['api_cpu_fraction']:.0f} % "
                        "CPU: the response goes out in more than one small write and Nagle's algorithm holds the "
                        "last one until the client's delayed ACK (~40 ms). Every CLI or browser call to a local "
                        "stack pays it; setting TCP_NODELAY on the local server's sockets removes it (API Gateway "
@@ -560,7 +565,8 @@ def _headline(results: dict[str, Any]) -> list[str]:
         rows.append(["frame-exact outputs", f"{sum(r['exact'] for r in exact)}/{len(exact)}"])
     model = (benches.get("scaling") or {}).get("model")
     if model:
-        rows.append([f"{_length(model['input_seconds'])} {benches['scaling'].get('resolution', '')} on 64 workers (model)",
+        label = f"{_length(model['input_seconds'])} {benches['scaling'].get('resolution', '')} on 64 workers (model)"
+        rows.append([label,
                      (f"{model['at_64']['seconds']:.0f} s, {model['at_64']['speedup']:.1f}× faster than 1 worker; "
                      f"best chunk length {model['best_chunk_seconds']:g} s")])
     control = benches.get("control")

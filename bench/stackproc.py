@@ -27,8 +27,8 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
 
-    from chalicelib.services import get_services
-    from chalicelib.stack import start_stack
+    from chalicelib.stores.services import get_services
+    from devstack.stack import start_stack
 
     stack = start_stack(workers=args.workers, home=Path(args.home))
     try:

@@ -13,7 +13,7 @@ SERVICE = "framefleet"
 @functools.lru_cache(maxsize=1)
 def get_logger() -> Logger:
     """The process-wide Powertools logger; ``append_keys(job_id=...)`` tags every line."""
-    from chalicelib.config import get_settings
+    from chalicelib.model.settings import get_settings
 
     # stderr: CloudWatch collects both streams, and locally stdout stays free for the CLI's output.
     return Logger(service=SERVICE, level=get_settings().log_level,

@@ -24,7 +24,7 @@ def pin_runtime(runtime: str = LAMBDA_RUNTIME) -> None:
     """Make every Chalice ``Config`` report ``runtime`` as its Lambda Python version."""
     from chalice.config import Config
 
-    Config.lambda_python_version = property(lambda self: runtime)  # type: ignore[assignment, method-assign]
+    Config.lambda_python_version = property(lambda self: runtime)
 
 
 def fix_api_log_group() -> None:
@@ -42,8 +42,8 @@ def fix_api_log_group() -> None:
             group["Properties"]["LogGroupName"] = {"Fn::Sub": "/aws/lambda/${APIHandler}"}
         return template
 
-    fixed.framefleet_fixed = True  # type: ignore[attr-defined]
-    SAMTemplateGenerator.generate = fixed  # type: ignore[method-assign]
+    fixed.framefleet_fixed = True
+    SAMTemplateGenerator.generate = fixed
 
 
 def main(argv: list[str] | None = None) -> int:

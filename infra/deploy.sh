@@ -17,7 +17,7 @@ REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-$($AWS configure get region || true)}
 : "${REGION:?set AWS_DEFAULT_REGION}"
 export AWS_DEFAULT_REGION=$REGION
 TAG=${IMAGE_TAG:-$(git rev-parse --short=12 HEAD)}
-if [ -z "${IMAGE_TAG:-}" ] && ! git diff --quiet HEAD -- chalicelib containers pyproject.toml; then
+if [ -z "${IMAGE_TAG:-}" ] && ! git diff --quiet HEAD -- chalicelib workers containers; then
   TAG="$TAG-dirty-$(date +%s)"  # the repository's tags are immutable
 fi
 case "$STAGE" in

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults import TcpProxy
-from tests.servers import redis_url, valkey  # noqa: F401 - fixtures
-
-from tests.media_helpers import MEDIA
+from tests.support.faults import TcpProxy
+from tests.support.media import MEDIA
+from tests.support.servers import redis_url, valkey  # noqa: F401 - fixtures
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
@@ -25,14 +24,14 @@ def media() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The whole local pipeline: Valkey, moto server, API, event pump, 2 processors, 1 assembler.
 
     Short leases so that a killed worker's task comes back within seconds; S3/SQS traffic goes
     through a proxy the fault tests can cut.
     """
-    from chalicelib.config import Settings
-    from chalicelib.stack import start_stack
+    from chalicelib.model.settings import Settings
+    from devstack.stack import start_stack
 
     os.environ.pop("REDIS_URL", None)
     settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, probe_timeout=30.0,
@@ -45,7 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
         return proxies[0].url
 
     local = start_stack(workers=2, home=tmp_path_factory.mktemp("stack"), settings=settings, s3_via=via_proxy)
-    local.s3_proxy = proxies[0]  # type: ignore[attr-defined] - the fault tests cut it
+    local.s3_proxy = proxies[0]  # the fault tests cut it
     yield local
     local.close()
     proxies[0].close()

@@ -16,9 +16,9 @@ import pytest
 from bench import control, media, model, overhead, quality, report, scaling
 from bench.common import smoke_profile
 from bench.fleet import Fleet
-from chalicelib.options import EncodeOptions
-from chalicelib.plan import plan_chunks
-from tests.unit.test_plan import make_probe
+from chalicelib.model.options import EncodeOptions
+from chalicelib.model.plan import plan_chunks
+from tests.support.probes import make_probe
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

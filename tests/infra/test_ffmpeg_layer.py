@@ -55,7 +55,8 @@ def test_layer_is_within_lambda_limits_and_pinned(layer: Path) -> None:
     assert sum(i.file_size for i in infos.values()) < build.LAMBDA_UNZIPPED_LIMIT
     assert (infos["bin/ffmpeg"].external_attr >> 16) & 0o777 == 0o755
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos.values())
-    assert layer.with_name(layer.name + ".sha256").read_text().split()[0] == hashlib.sha256(layer.read_bytes()).hexdigest()
+    digest = hashlib.sha256(layer.read_bytes()).hexdigest()
+    assert layer.with_name(layer.name + ".sha256").read_text().split()[0] == digest
 
 
 def test_layer_ffmpeg_is_the_projects_ffmpeg(opt: Path) -> None:
@@ -84,8 +85,9 @@ def test_layer_ffmpeg_encodes_a_one_second_clip(opt: Path, tmp_path: Path) -> No
 
 def test_zip_is_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    first = build.build(tmp_path / "a" / "layer.zip", binary=b"\x7fELF fake ffmpeg", binary_name="ffmpeg-linux-x86_64-v9")
-    second = build.build(tmp_path / "b" / "layer.zip", binary=b"\x7fELF fake ffmpeg", binary_name="ffmpeg-linux-x86_64-v9")
+    fake = {"binary": b"\x7fELF fake ffmpeg", "binary_name": "ffmpeg-linux-x86_64-v9"}
+    first = build.build(tmp_path / "a" / "layer.zip", **fake)
+    second = build.build(tmp_path / "b" / "layer.zip", **fake)
     assert first.sha256 == second.sha256
     with zipfile.ZipFile(first.path) as zf:
         assert zf.namelist() == ["bin/", "THIRD_PARTY_NOTICES.txt", "bin/ffmpeg"]

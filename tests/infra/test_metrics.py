@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import metrics
-from chalicelib.clients import make_redis
-from chalicelib.config import Settings
-from chalicelib.services import build_services
+from chalicelib.events import metrics
+from chalicelib.model.settings import Settings
+from chalicelib.stores.clients import make_redis
+from chalicelib.stores.services import build_services
 from tests.infra.helpers import CHALICE_CONFIG, template
 
 

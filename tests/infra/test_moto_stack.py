@@ -6,14 +6,13 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
-
-import subprocess
-import sys
 
 import boto3
 import pytest

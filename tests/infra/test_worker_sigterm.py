@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.client import Client
-from chalicelib.config import Settings
-from chalicelib.testsrc import make_synthetic_clip
-from tests.stack_helpers import running_part, submit, wait_for
+from chalicelib.model.settings import Settings
+from devstack.client import Client
+from devstack.testsrc import make_synthetic_clip
+from tests.support.stack import running_part, submit, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 # 720p, 3 s chunks at x264 "slow": each chunk encodes for ~3-4 s on 2 cores, long enough to
@@ -32,7 +32,7 @@ OPTIONS = {"x264_preset": "slow", "chunk_seconds": 3.0}
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Valkey + moto server + API + chunker, and no workers (each test starts its own)."""
-    from chalicelib.stack import start_stack
+    from devstack.stack import start_stack
 
     saved = os.environ.pop("REDIS_URL", None)
     settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, log_level="WARNING")
@@ -52,8 +52,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def svc(local: Any) -> Any:
-    from chalicelib.clients import make_redis
-    from chalicelib.services import build_services
+    from chalicelib.stores.clients import make_redis
+    from chalicelib.stores.services import build_services
 
     return build_services(local.settings, make_redis(local.settings.redis_url), None)
 
@@ -73,12 +73,12 @@ class WorkerProcess:
     def wait(self, timeout: float) -> int:
         try:
             return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"worker still running after {timeout} s:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(f"worker still running after {timeout} s:\n{self.log.read_text()[-3000:]}") from exc
 
-    def __enter__(self) -> "WorkerProcess":
+    def __enter__(self) -> WorkerProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -88,7 +88,8 @@ class WorkerProcess:
 
 
 def cli_worker(local: Any, tmp_path: Path, name: str, role: str = "processor", **env: str) -> WorkerProcess:
-    return WorkerProcess(local, ["-m", "chalicelib.cli", "worker", "--role", role, "--name", name],
+    """A worker started by the one entry point the container and the local stack use."""
+    return WorkerProcess(local, ["-m", "workers", "--role", role, "--name", name],
                          tmp_path / f"{name}.log", **env)
 
 
@@ -168,12 +169,11 @@ def test_second_sigterm_gives_the_task_back_without_spending_an_attempt(
     assert status["parts"][part["name"]]["attempt"] == 1
 
 
-def test_container_entrypoint_gives_the_task_back_before_sigkill(local: Any, source: Path, svc: Any,
+def test_entrypoint_gives_the_task_back_before_sigkill(local: Any, source: Path, svc: Any,
                                                                tmp_path: Path) -> None:
     """ECS sends one SIGTERM; past the grace period the entry point releases the task itself."""
     client, job_id = start_job(local, source)
-    with WorkerProcess(local, ["containers/entrypoint.py", "--role", "processor", "--name", "ecs-task"],
-                       tmp_path / "ecs-task.log", FRAMEFLEET_STOP_GRACE_SECONDS="0.5") as worker:
+    with cli_worker(local, tmp_path, "ecs-task", FRAMEFLEET_STOP_GRACE_SECONDS="0.5") as worker:
         part = running_chunk(client, job_id)
         task_id = task_of(svc, job_id, part["name"])
         worker.signal(signal.SIGTERM)

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from chalicelib.client import ApiError, Client
-from chalicelib.stack import Stack
-from tests.stack_helpers import run_job, submit
+from devstack.client import ApiError, Client
+from devstack.stack import Stack
+from tests.support.stack import run_job, submit
 
 ROUTES = [("POST", "/jobs"), ("GET", "/jobs"), ("GET", "/jobs/{id}"), ("DELETE", "/jobs/{id}"),
           ("POST", "/jobs/{id}/cancel"), ("POST", "/jobs/{id}/multipart"), ("GET", "/jobs/{id}/multipart/u"),
@@ -25,7 +25,7 @@ ROUTES = [("POST", "/jobs"), ("GET", "/jobs"), ("GET", "/jobs/{id}"), ("DELETE",
 
 
 def _services() -> Any:
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     return get_services()
 
@@ -129,7 +129,7 @@ def test_keys_cli_creates_lists_and_revokes(stack: Stack) -> None:
     env = {**os.environ, "REDIS_URL": stack.settings.redis_url}
 
     def cli(*args: str) -> str:
-        proc = subprocess.run([sys.executable, "-m", "chalicelib.cli", "keys", *args], env=env, capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "devstack.cli", "keys", *args], env=env, capture_output=True,
                               text=True, timeout=60, check=True)
         return proc.stdout.strip()
 

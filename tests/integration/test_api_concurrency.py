@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from chalicelib.stack import Stack
+from devstack.stack import Stack
 
 OWNERS = ("conc-a", "conc-b", "conc-c", "conc-d")
 SCENARIOS = 240  # ~1,700 requests
@@ -22,7 +22,7 @@ THREADS = 24
 
 
 def _services() -> Any:
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     return get_services()
 

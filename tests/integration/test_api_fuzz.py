@@ -8,8 +8,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from chalicelib.openapi import spec
-from chalicelib.stack import Stack
+from chalicelib.rest.openapi import spec
+from devstack.stack import Stack
 
 schema = schemathesis.openapi.from_dict(spec())
 
@@ -17,7 +17,7 @@ schema = schemathesis.openapi.from_dict(spec())
 @pytest.fixture(scope="module")
 def fuzz_key(stack: Stack) -> str:
     """A key of its own, so the jobs the fuzzer creates count against nobody else's limits."""
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     return str(get_services().keys.create("fuzzer"))
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.client import Client
-from chalicelib.stack import Stack
-from tests.media_helpers import CORPUS_FRAMES
-from tests.stack_helpers import assert_frame_exact, running_part, submit, wait_for, worker
+from devstack.client import Client
+from devstack.stack import Stack
+from tests.support.media import CORPUS_FRAMES
+from tests.support.stack import assert_frame_exact, running_part, submit, wait_for, worker
 
 SLOW = {"x264_preset": "veryslow", "chunk_seconds": 2.0}  # chunks last long enough to hit mid-way
 VFR = "sample_with_increasing_timestamps_360p.mp4"
@@ -31,7 +31,7 @@ def _attempts_within_limit(stack: Stack, status: dict[str, Any]) -> None:
 
 
 def _work_files(stack: Stack, job_id: str) -> list[str]:
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     listing = svc.storage.s3.list_objects_v2(Bucket=svc.settings.work_bucket, Prefix=f"work/{job_id}/")
@@ -59,7 +59,7 @@ def test_assembler_killed_mid_assembly(stack: Stack, client: Client, media: Path
     source = media / "sample_with_increasing_timestamps_320w_240h.mp4"
     for _ in range(3):  # assembly is quick: retry if it finished before we could stop it
         job_id = submit(client, source, {"x264_preset": "ultrafast", "chunk_seconds": 1.0})
-        victim = wait_for(lambda: running_part(client, job_id, prefix="assembly")
+        victim = wait_for(lambda job_id=job_id: running_part(client, job_id, prefix="assembly")
                           or client.job(job_id)["state"] in ("done", "failed"), "assembly to start",
                           interval=0.01)
         if isinstance(victim, dict):
@@ -109,7 +109,7 @@ def test_redis_restart_mid_job(stack: Stack, client: Client, media: Path, tmp_pa
 def test_s3_unreachable_for_10_seconds_mid_job(stack: Stack, client: Client, media: Path, tmp_path: Path) -> None:
     job_id = submit(client, media / VFR, SLOW)
     wait_for(lambda: running_part(client, job_id), "a running chunk")
-    stack.s3_proxy.cut(10)  # type: ignore[attr-defined]
+    stack.s3_proxy.cut(10)
     started = time.monotonic()
     status = client.wait(job_id, timeout=300)
     assert time.monotonic() - started > 5, "the job must have lived through the outage"
@@ -117,8 +117,8 @@ def test_s3_unreachable_for_10_seconds_mid_job(stack: Stack, client: Client, med
 
 
 def _send_event(event_name: str, key: str) -> None:
-    from chalicelib.clients import get_sqs
-    from chalicelib.services import get_services
+    from chalicelib.stores.clients import get_sqs
+    from chalicelib.stores.services import get_services
 
     settings = get_services().settings
     sqs = get_sqs()

@@ -26,8 +26,8 @@ def test_ffmpeg_dies_with_its_parent(tmp_path: Path) -> None:
     marker = f"orphan-{uuid.uuid4().hex}"
     out = tmp_path / f"{marker}.mp4"
     script = (
-        "from chalicelib import ffmpeg\n"
-        f"ffmpeg.run([ffmpeg.ffmpeg_binary(), '-nostdin', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',"
+        "from chalicelib.media import sandbox\nfrom workers.media.binary import ffmpeg_binary\n"
+        f"sandbox.run([ffmpeg_binary(), '-nostdin', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',"
         f" '-c:v', 'libx264', '-preset', 'veryslow', '-y', {str(out)!r}], timeout=120)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2])

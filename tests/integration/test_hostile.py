@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.client import Client
-from chalicelib.stack import Stack, free_port
-from tests.media_helpers import MEDIA, ffmpeg_cmd
-from tests.stack_helpers import assert_frame_exact
+from devstack.client import Client
+from devstack.procs import free_port
+from devstack.stack import Stack
+from tests.support.media import MEDIA, ffmpeg_cmd
+from tests.support.stack import assert_frame_exact
 
 FAST = {"x264_preset": "ultrafast"}
 
@@ -30,7 +31,7 @@ class Canary:
         canary = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 canary.requests.append(self.path)
                 self.send_response(200)
                 self.end_headers()
@@ -126,7 +127,7 @@ def _upload_raw(stack: Stack, client: Client, path: Path) -> str:
     condition were bypassed (moto does not enforce it)."""
     job = client.create_job(path) if path.stat().st_size else client._call(
         "POST", "/jobs", json={"filename": path.name, "size": 1, "content_type": "video/mp4"})
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     svc.storage.s3.put_object(Bucket=svc.settings.upload_bucket, Key=job["key"], Body=path.read_bytes())

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.errors import InvalidMediaError
-from chalicelib.options import EncodeOptions
-from chalicelib.probe import probe
-from tests.media_helpers import CORPUS_FRAMES, MEDIA, decode_report, ffmpeg_cmd, gray_thumbnails, mse, transcode
+from chalicelib.media.probe import probe
+from chalicelib.model.errors import InvalidMediaError
+from chalicelib.model.options import EncodeOptions
+from tests.support.media import CORPUS_FRAMES, MEDIA, decode_report, ffmpeg_cmd, gray_thumbnails, mse, transcode
 
 FAST = EncodeOptions(x264_preset="ultrafast", max_height=240, chunk_seconds=1.0)
 
@@ -137,7 +137,7 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         path = Path(self.translate_path(self.path))
         if not path.is_file():
             self.send_error(404)
@@ -164,7 +164,7 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def http_media() -> Iterator[str]:
     def handler(*args: object, **kwargs: object) -> RangeHandler:
-        return RangeHandler(*args, directory=str(MEDIA), **kwargs)  # type: ignore[arg-type]
+        return RangeHandler(*args, directory=str(MEDIA), **kwargs)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -234,14 +234,15 @@ def test_hostile_input_rejected_quickly(tmp_path: Path, case: str) -> None:
 
 def test_encoder_rejects_hls_playlist_renamed_mp4(tmp_path: Path) -> None:
     """Even if probing were skipped, ffmpeg itself refuses the playlist (format whitelist)."""
-    from chalicelib import ffmpeg
-    from chalicelib.errors import MediaError
+    from chalicelib.media import sandbox
+    from chalicelib.model.errors import MediaError
+    from workers.media.binary import ffmpeg_binary
 
     playlist, _ = hostile_inputs(tmp_path)["hls playlist"]
-    argv = [ffmpeg.ffmpeg_binary(), *ffmpeg.GLOBAL_ARGS, *ffmpeg.input_args(str(playlist)), "-f", "null", "-"]
+    argv = [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *sandbox.input_args(str(playlist)), "-f", "null", "-"]
     # ffmpeg falls back to the .mp4 extension's demuxer, which finds no moov: rejected either way.
     with pytest.raises(MediaError, match="unrecognized or unsupported container|moov atom not found"):
-        ffmpeg.run(argv, 10)
+        sandbox.run(argv, 10)
 
 
 def test_chunk_files_share_one_decoder_config(tmp_path: Path) -> None:

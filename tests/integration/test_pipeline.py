@@ -12,10 +12,10 @@ import av
 import pytest
 import requests
 
-from chalicelib.client import ApiError, Client
-from chalicelib.testsrc import make_synthetic_clip
-from tests.media_helpers import CORPUS_FRAMES, decode_report
-from tests.stack_helpers import assert_frame_exact, run_job, running_part, submit, wait_for, worker
+from devstack.client import ApiError, Client
+from devstack.testsrc import make_synthetic_clip
+from tests.support.media import CORPUS_FRAMES, decode_report
+from tests.support.stack import assert_frame_exact, run_job, running_part, submit, wait_for, worker
 
 S3_MIN_PART = 5 * 1024**2
 FAST = {"x264_preset": "ultrafast", "chunk_seconds": 1.0}
@@ -166,8 +166,8 @@ def test_multipart_upload_and_duplicate_events_make_one_job(stack: Any, media: P
     client.upload(source, job)
     status = client.wait(job["job_id"], timeout=300)
     assert status["state"] == "done", status.get("error")
-    from chalicelib.clients import get_sqs
-    from chalicelib.services import get_services
+    from chalicelib.stores.clients import get_sqs
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     sqs = get_sqs()
@@ -191,7 +191,7 @@ def test_cancel_stops_a_running_job(stack: Any, media: Path) -> None:
         time.sleep(0.2)
     cancelled = client.cancel(job["job_id"])
     assert cancelled["state"] == "cancelled"
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     time.sleep(3)  # running chunks notice within a heartbeat
@@ -220,7 +220,7 @@ def test_delete_removes_the_job_and_its_files(stack: Any, media: Path) -> None:
     client = Client(stack.api_url)
     status = run_job(client, media / "sample.mp4", FAST)
     assert status["state"] == "done"
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     auth = {"X-Api-Key": stack.api_key}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.client import Client
-from chalicelib.stack import Stack
-from tests.media_helpers import CORPUS_FRAMES
-from tests.stack_helpers import assert_frame_exact, submit, worker
+from devstack.client import Client
+from devstack.stack import Stack
+from tests.support.media import CORPUS_FRAMES
+from tests.support.stack import assert_frame_exact, submit, worker
 
 MIX = (["sample.mp4"] * 20 + ["bbb_800x640_768kbps_30fps_avc_pyramid_3b.mp4"] * 12
        + ["sample_with_increasing_timestamps_320w_240h.mp4"] * 8)
@@ -21,7 +21,7 @@ OPTIONS = {"x264_preset": "ultrafast", "chunk_seconds": 1.0}
 
 @pytest.mark.soak
 def test_soak_40_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_path: Path) -> None:
-    from chalicelib.services import get_services
+    from chalicelib.stores.services import get_services
 
     svc = get_services()
     client = Client(stack.api_url)

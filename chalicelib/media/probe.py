@@ -1,0 +1,492 @@
+"""Probe a (possibly remote, always untrusted) video with PyAV inside a sandboxed subprocess.
+
+``probe()`` runs ``python -m chalicelib.media.probe <source>`` under the same rlimits/timeout as ffmpeg;
+the child prints a JSON ``ProbeResult`` (or an error reason).
+
+Frame timestamps come from demuxing packets (no decoding): for every file ffmpeg decodes exactly
+the non-discard packets. MP4/MOV indexes hold DTS only (PyAV's ``index_entries`` expose no
+composition offsets), so for that family the demux pass runs over a reader that returns zeros for
+``mdat`` payloads: the mov demuxer takes timestamps from the index, never from sample bytes, so
+only the header boxes are actually read (a few range requests for presigned URLs).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from chalicelib.media import sandbox
+from chalicelib.model.errors import InvalidMediaError, MediaError
+from chalicelib.model.facts import MOV_FAMILY, AudioInfo, ProbeResult, VideoInfo
+
+if TYPE_CHECKING:  # PyAV is imported only in the sandboxed child, where the probing happens
+    from http.client import HTTPResponse
+
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
+
+PROBE_TIMEOUT = 120.0
+# Largest frame the probe will decode (8K UHD is 33 Mpx); the configurable limit is checked later.
+MAX_DECODE_PIXELS = 8192 * 8192
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+# --------------------------------------------------------------------------- byte sources
+
+
+class Box(NamedTuple):
+    """A top-level ISO-BMFF box: 4-char type, absolute offset, total size, header length."""
+
+    type: str
+    offset: int
+    size: int
+    header: int
+
+
+def top_level_boxes(read_at: Callable[[int, int], bytes], size: int) -> list[Box]:
+    """Walk MP4/MOV top-level box headers; stops at the first malformed header."""
+    boxes: list[Box] = []
+    pos = 0
+    while pos + 8 <= size and len(boxes) < 10_000:
+        head = read_at(pos, 16)
+        if len(head) < 8:
+            break
+        box_size, raw_type = struct.unpack(">I4s", head[:8])
+        header = 8
+        if box_size == 1 and len(head) >= 16:
+            box_size, header = struct.unpack(">Q", head[8:16])[0], 16
+        elif box_size == 0:
+            box_size = size - pos
+        if box_size < header:
+            break
+        boxes.append(Box(raw_type.decode("latin-1"), pos, box_size, header))
+        pos += box_size
+    return boxes
+
+
+class ByteSource:
+    """Random access to the input bytes: a local file or an http(s) URL with Range support."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.remote = sandbox.is_remote(source)
+        self.bytes_fetched = 0
+        if self.remote:
+            self.size = self._remote_size()
+            self._file = None
+        elif "://" in source:
+            raise InvalidMediaError("unsupported URL scheme")
+        else:
+            try:
+                self._file = open(source, "rb")
+            except OSError as exc:
+                raise InvalidMediaError(f"cannot open input: {exc.strerror}") from None
+            self.size = os.fstat(self._file.fileno()).st_size
+
+    def _remote_size(self) -> int:
+        # Presigned GETs reject HEAD, so ask for one byte and read the total from Content-Range.
+        with self._request(0, 1) as resp:
+            content_range = resp.headers.get("Content-Range", "")
+            if resp.status != 206 or "/" not in content_range:
+                raise MediaError("input server does not support HTTP range requests")
+            resp.read()
+        total = content_range.rsplit("/", 1)[1]
+        if not total.isdigit():
+            raise MediaError("input server did not report the file size")
+        return int(total)
+
+    def _request(self, offset: int, length: int) -> HTTPResponse:
+        req = urllib.request.Request(  # noqa: S310 - only http(s) sources reach this (is_remote)
+            self.source, headers={"Range": f"bytes={offset}-{offset + length - 1}"})
+        try:
+            response: HTTPResponse = urllib.request.urlopen(req, timeout=30)  # noqa: S310 - see above
+            return response
+        except urllib.error.HTTPError as exc:
+            raise MediaError(f"input URL returned HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise MediaError(f"input URL unreachable: {exc}") from None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset`` (short only at end of file)."""
+        length = max(0, min(length, self.size - offset))
+        if length == 0:
+            return b""
+        if self._file is not None:
+            data = os.pread(self._file.fileno(), length, offset)
+        else:
+            with self._request(offset, length) as resp:
+                data = resp.read(length)
+        self.bytes_fetched += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class RangeReader(io.RawIOBase):
+    """Seekable file object over a ByteSource with a block cache and optional zero-filled ranges.
+
+    Sequential reads grow the fetch size (fewer HTTP requests when a whole file must be demuxed).
+    """
+
+    BLOCK = 64 * 1024
+    MAX_FETCH = 8 * 1024 * 1024
+    CACHE_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, source: ByteSource) -> None:
+        super().__init__()
+        self.src = source
+        self.pos = 0
+        self.zero: list[tuple[int, int]] = []
+        self._cache: dict[int, bytes] = {}
+        self._fetch_blocks = 1
+        self._last_block = -2
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.src.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        n = max(0, min(len(view), self.src.size - self.pos))
+        done = 0
+        while done < n:
+            pos = self.pos + done
+            zero_end = self._zero_end(pos)
+            if zero_end:
+                step = min(n - done, zero_end - pos)
+                view[done : done + step] = bytes(step)
+            else:
+                block = self._block(pos // self.BLOCK)
+                start = pos % self.BLOCK
+                step = min(n - done, len(block) - start)
+                if step <= 0:
+                    break
+                view[done : done + step] = block[start : start + step]
+            done += step
+        self.pos += done
+        return done
+
+    def _zero_end(self, pos: int) -> int:
+        for start, end in self.zero:
+            if start <= pos < end:
+                return end
+        return 0
+
+    def _block(self, number: int) -> bytes:
+        if number not in self._cache:
+            sequential = number == self._last_block + 1
+            self._fetch_blocks = min(self._fetch_blocks * 2, self.MAX_FETCH // self.BLOCK) if sequential else 1
+            data = self.src.read_at(number * self.BLOCK, self._fetch_blocks * self.BLOCK)
+            if sum(map(len, self._cache.values())) + len(data) > self.CACHE_BYTES:
+                self._cache.clear()
+            for i in range(0, len(data), self.BLOCK):
+                self._cache[number + i // self.BLOCK] = data[i : i + self.BLOCK]
+        self._last_block = number
+        return self._cache.get(number, b"")
+
+
+# --------------------------------------------------------------------------- in-process probe
+
+
+def _open_container(reader: RangeReader) -> InputContainer:
+    import av
+
+    reader.seek(0)
+    options = {
+        "format_whitelist": sandbox.FORMAT_WHITELIST,
+        "protocol_whitelist": sandbox.LOCAL_PROTOCOLS,
+        "max_streams": str(sandbox.MAX_STREAMS),
+        "probesize": str(sandbox.PROBESIZE),
+        "analyzeduration": str(sandbox.ANALYZEDURATION),
+    }
+    with av.logging.Capture() as logs:
+        try:
+            return av.open(reader, mode="r", options=options, metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            text = " ".join(str(entry[2]) for entry in logs) + " " + str(exc)
+            raise InvalidMediaError(sandbox.describe_failure(text, 1)) from None
+
+
+def _pick_video(container: InputContainer) -> VideoStream | None:
+    candidates = [
+        s
+        for s in container.streams.video
+        if not s.disposition & 0x400  # AV_DISPOSITION_ATTACHED_PIC (cover art)
+        and s.codec_context.width > 0
+    ]
+    return candidates[0] if candidates else None
+
+
+def _check_frame_size(stream: VideoStream) -> None:
+    """Refuse to decode frames larger than any real video (a decompression bomb) before trying."""
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > MAX_DECODE_PIXELS:
+        raise InvalidMediaError(f"frame size {width}x{height} is larger than any supported video")
+
+
+def _first_frame(container: InputContainer, stream: VideoStream) -> VideoFrame:
+    import av
+
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise InvalidMediaError(f"video stream cannot be decoded ({exc.strerror})") from None
+    raise InvalidMediaError("video stream has no decodable frames")
+
+
+def _check_mov_truncation(stream: VideoStream, size: int) -> None:
+    entries = stream.index_entries
+    if len(entries) == 0:
+        return
+    end = max(entry.pos + entry.size for entry in entries)
+    if end > size:
+        raise InvalidMediaError(f"truncated: file ends at byte {size} but video data extends to byte {end}")
+
+
+@dataclass
+class _Packets:
+    pts: list[int] = field(default_factory=list)
+    keyframes: list[int] = field(default_factory=list)
+    last_duration: int = 0
+    audio_start: int | None = None
+    audio_end: int | None = None
+
+
+def _scan_packets(container: InputContainer, video_index: int, audio_index: int | None) -> _Packets:
+    """Demux (no decode) video and audio packets; collect what ffmpeg will actually decode."""
+    streams = [s for s in container.streams if s.index in (video_index, audio_index)]
+    found = _Packets()
+    max_pts = None
+    for packet in container.demux(streams):
+        if packet.is_discard or packet.size == 0:
+            continue
+        ts = packet.pts if packet.pts is not None else packet.dts
+        if ts is None:
+            continue
+        if packet.stream.index == video_index:
+            found.pts.append(ts)
+            if packet.is_keyframe:
+                found.keyframes.append(ts)
+            if max_pts is None or ts >= max_pts:
+                max_pts, found.last_duration = ts, packet.duration or 0
+        else:
+            end = ts + (packet.duration or 0)
+            found.audio_start = ts if found.audio_start is None else min(found.audio_start, ts)
+            found.audio_end = end if found.audio_end is None else max(found.audio_end, end)
+    return found
+
+
+def _rotation(frame: VideoFrame) -> int:
+    # PyAV reports the display matrix angle counter-clockwise (ffprobe's "rotation" value).
+    return int(round(-(frame.rotation or 0) / 90.0)) % 4 * 90
+
+
+def _display_size(width: int, height: int, sar: Fraction | None, rotation: int) -> tuple[int, int]:
+    if sar and sar > 0 and sar != 1:
+        width = max(1, round(width * sar))
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def _bit_depth(pix_fmt: str) -> int:
+    import av
+
+    try:
+        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+    except (ValueError, TypeError):
+        return 8
+
+
+# ffmpeg's names of the AVColorTransferCharacteristic / AVColorPrimaries values (libavutil/pixfmt.h).
+_TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+              9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
+              14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67"}
+_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
+              9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "jedec-p22"}
+
+
+def _video_facts(stream: VideoStream, frame: VideoFrame) -> dict[str, Any]:
+    """Static facts of the video stream, taken from the real (not zero-filled) open."""
+    cc = stream.codec_context
+    rotation = _rotation(frame)
+    sar = stream.sample_aspect_ratio or cc.sample_aspect_ratio
+    display_width, display_height = _display_size(cc.width, cc.height, sar, rotation)
+    pix_fmt = frame.format.name
+    return {
+        "index": stream.index,
+        "codec": cc.codec.canonical_name,
+        "width": cc.width,
+        "height": cc.height,
+        "rotation": rotation,
+        "display_width": display_width,
+        "display_height": display_height,
+        "pix_fmt": pix_fmt,
+        "bit_depth": _bit_depth(pix_fmt),
+        "profile": str(cc.profile or ""),
+        "color_transfer": _TRANSFERS.get(int(frame.color_trc or 0), ""),
+        "color_primaries": _PRIMARIES.get(int(frame.color_primaries or 0), ""),
+    }
+
+
+def _audio_facts(stream: AudioStream | None) -> dict[str, Any] | None:
+    if stream is None:
+        return None
+    cc = stream.codec_context
+    return {
+        "index": stream.index,
+        "codec": cc.codec.canonical_name,
+        "channels": cc.layout.nb_channels if cc.layout else cc.channels,
+        "sample_rate": cc.sample_rate,
+    }
+
+
+def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -> VideoInfo:
+    pts = sorted(packets.pts)
+    if not pts:
+        raise InvalidMediaError("video stream has no frames")
+    first = pts[0]
+    times = tuple(float((p - first) * time_base) for p in pts)
+    if packets.last_duration > 0:
+        last_len = float(packets.last_duration * time_base)
+    elif len(times) > 1:
+        last_len = times[-1] / (len(times) - 1)
+    else:
+        last_len = 1 / 30
+    duration = times[-1] + last_len
+    keyframes = sorted({*packets.keyframes, pts[-1]})
+    gaps = [float((b - a) * time_base) for a, b in zip(keyframes, keyframes[1:])]
+    return VideoInfo(
+        **facts,
+        avg_fps=len(times) / duration,
+        frame_count=len(times),
+        duration=duration,
+        first_pts=float(first * time_base),
+        frame_times=times,
+        keyframe_interval=max(gaps, default=duration),
+    )
+
+
+def _audio_info(facts: dict[str, Any] | None, time_base: Fraction | None, packets: _Packets) -> AudioInfo | None:
+    if facts is None or time_base is None or packets.audio_start is None or packets.audio_end is None:
+        return None
+    return AudioInfo(
+        **facts,
+        start=float(packets.audio_start * time_base),
+        duration=float((packets.audio_end - packets.audio_start) * time_base),
+    )
+
+
+def probe_in_process(source: str) -> ProbeResult:
+    """Probe ``source`` in this process. Only call inside the sandbox (see ``probe``)."""
+    src = ByteSource(source)
+    try:
+        if src.size == 0:
+            raise InvalidMediaError("file is empty")
+        reader = RangeReader(src)
+        container = _open_container(reader)
+        with container:
+            if len(container.streams) >= sandbox.MAX_STREAMS:
+                # The demuxer stops adding streams at max_streams: the file has at least that many.
+                raise InvalidMediaError(f"the file has too many streams (at least {sandbox.MAX_STREAMS}; "
+                                        f"at most {sandbox.MAX_STREAMS - 1} are supported)")
+            video = _pick_video(container)
+            if video is None and container.streams.video:
+                raise InvalidMediaError("the video stream's header is invalid (no usable frame size)")
+            if video is None:
+                raise InvalidMediaError("not a video file (no video stream)")
+            audio = container.streams.audio[0] if container.streams.audio else None
+            format_name = container.format.name
+            if format_name == MOV_FAMILY:
+                _check_mov_truncation(video, src.size)
+            _check_frame_size(video)
+            video_facts = _video_facts(video, _first_frame(container, video))
+            audio_facts = _audio_facts(audio)
+            duration = (container.duration or 0) / 1_000_000
+            start_time = (container.start_time or 0) / 1_000_000
+            video_index, audio_index = video.index, audio.index if audio else None
+        if format_name == MOV_FAMILY:
+            boxes = top_level_boxes(src.read_at, src.size)
+            reader.zero = [(b.offset + b.header, b.offset + b.size) for b in boxes if b.type == "mdat"]
+        with _open_container(reader) as container:
+            packets = _scan_packets(container, video_index, audio_index)
+            video_tb = container.streams[video_index].time_base
+            if video_tb is None:
+                raise InvalidMediaError("the video stream has no time base")
+            video_info = _video_info(video_facts, video_tb, packets)
+            audio_tb = container.streams[audio_index].time_base if audio_index is not None else None
+            audio_info = _audio_info(audio_facts, audio_tb, packets)
+        return ProbeResult(format_name, src.size, duration, start_time, video_info, audio_info)
+    finally:
+        src.close()
+
+
+# --------------------------------------------------------------------------- sandboxed entry
+
+
+def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
+    """Probe a local path or http(s) URL in a sandboxed subprocess.
+
+    Raises InvalidMediaError for unusable inputs, MediaError/MediaTimeoutError otherwise.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    result = sandbox.run(
+        [sys.executable, "-m", "chalicelib.media.probe", source], timeout, check=False, env=env, what="probe"
+    )
+    try:
+        payload = json.loads(result.stdout)
+    except ValueError:
+        reason = sandbox.describe_failure(result.stderr, result.returncode)
+        # Killed by its own resource limits or crashed while parsing: the file is hostile or
+        # broken, and another attempt would end the same way.
+        error_class = InvalidMediaError if result.returncode < 0 else MediaError
+        raise error_class(f"the file could not be analysed safely: probe {reason}") from None
+    if "error" in payload:
+        error_class = InvalidMediaError if payload.get("invalid") else MediaError
+        raise error_class(payload["error"])
+    return ProbeResult.from_dict(dict(payload["result"]))
+
+
+def main(argv: list[str]) -> int:
+    """Child entry point: print the probe of ``argv[0]`` as JSON."""
+    import av
+
+    av.logging.set_level(av.logging.ERROR)  # needed for Capture() to see demuxer messages
+    try:
+        result = probe_in_process(argv[0])
+    except MediaError as exc:
+        print(json.dumps({"error": str(exc), "invalid": isinstance(exc, InvalidMediaError)}))
+        return 2
+    except Exception as exc:  # noqa: BLE001 - hostile input may break PyAV in unexpected ways
+        print(json.dumps({"error": f"unreadable input ({type(exc).__name__})", "invalid": True}))
+        return 2
+    print(json.dumps({"result": result.to_dict()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

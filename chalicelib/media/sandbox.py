@@ -1,0 +1,231 @@
+"""Input hardening flags for ffmpeg and a sandboxed runner for every child that reads user media."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from chalicelib.model.errors import JobAbandoned, MediaError, MediaTimeoutError
+
+GIB = 1024**3
+
+# Demuxer names (as ffmpeg spells them) allowed to parse user input. A demuxer matches when any of
+# its comma-separated names is listed. Deliberately absent: hls, dash, concat, image2, subfile,
+# data, tee, lavfi, raw elementary streams and everything else that can reference other files.
+FORMAT_WHITELIST = ",".join(
+    [
+        "mov", "mp4", "m4a", "3gp", "3g2", "mj2",
+        "matroska", "webm",
+        "avi", "mpegts", "mpeg", "flv", "asf", "ogg", "mxf",
+    ]
+)
+# Local user files are plain files; presigned URLs need https (plus the layers it stacks on).
+LOCAL_PROTOCOLS = "file"
+REMOTE_PROTOCOLS = "http,https,tcp,tls"
+MAX_STREAMS = 16
+PROBESIZE = 50_000_000  # bytes
+ANALYZEDURATION = 20_000_000  # microseconds
+STDERR_TAIL_BYTES = 16_384
+CANCEL_POLL_SECONDS = 0.25
+
+GLOBAL_ARGS = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits applied to a child process (bytes / seconds / count).
+
+    Measured (2 cores, MALLOC_ARENA_MAX=2): a 1080p libx264 encode needs ~0.75 GiB of address
+    space at veryfast and ~1 GiB at medium; x264 threads scale with cores, so 6 GiB leaves room
+    for a 6-vCPU Lambda while still stopping a decompression bomb.
+    """
+
+    address_space: int = 6 * GIB
+    file_size: int = 16 * GIB
+    open_files: int = 256
+    cpu_seconds: int | None = None  # None: derived from the timeout
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of a finished child process."""
+
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def is_remote(source: str) -> bool:
+    """True for http(s) URLs (presigned GETs), False for local paths."""
+    return source.lower().startswith(("http://", "https://"))
+
+
+def protocol_whitelist(source: str) -> str:
+    """Protocols ffmpeg may use to read ``source`` (never nested/indirect ones)."""
+    return REMOTE_PROTOCOLS if is_remote(source) else LOCAL_PROTOCOLS
+
+
+# An S3 blip must not kill a long chunk encode: ffmpeg's http client re-opens the presigned URL
+# at the current offset (a range request) with backoff up to this many seconds between tries.
+RECONNECT_ARGS = ["-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_on_http_error", "5xx",
+                  "-reconnect_delay_max", "10", "-reconnect_delay_total_max", "60"]
+
+
+def input_args(source: str) -> list[str]:
+    """Hardened ``-i`` arguments for a user-supplied input (local path or http(s) URL)."""
+    return [
+        *(RECONNECT_ARGS if is_remote(source) else []),
+        "-protocol_whitelist", protocol_whitelist(source),
+        "-format_whitelist", FORMAT_WHITELIST,
+        "-max_streams", str(MAX_STREAMS),
+        "-probesize", str(PROBESIZE),
+        "-analyzeduration", str(ANALYZEDURATION),
+        "-i", source,
+    ]
+
+
+_PR_SET_PDEATHSIG = 1
+# Loaded before any fork: the child between fork and exec must not dlopen.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _limiter(limits: Limits, timeout: float) -> Callable[[], None]:
+    cpu = limits.cpu_seconds or int(timeout * max(os.cpu_count() or 1, 1)) + 5
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if _LIBC is not None:
+            # If the worker is SIGKILLed mid-chunk, its ffmpeg must not run on as an orphan.
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return apply
+
+
+def _tail(stream: IO[bytes], max_bytes: int) -> bytes:
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, size - max_bytes))
+    return stream.read()
+
+
+_SIGNAL_REASONS = {
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGXFSZ: "output size limit exceeded",
+    signal.SIGSEGV: "crashed (segmentation fault)",
+    signal.SIGABRT: "aborted (possibly out of memory)",
+    signal.SIGKILL: "killed (possibly out of memory)",
+}
+
+# ffmpeg's messages for common input problems, rephrased for end users.
+_KNOWN_REASONS = [
+    (re.compile(r"Cannot allocate memory|Generic error in an external library", re.I), "out of memory"),
+    (re.compile(r"moov atom not found", re.I), "truncated: moov atom not found (incomplete MP4/MOV)"),
+    (re.compile(r"not on whitelist", re.I), "input references a disallowed protocol or format"),
+    (re.compile(r"Invalid data found when processing input", re.I),
+     "not a video file we can read (unrecognized or unsupported container)"),
+    (re.compile(r"No such file or directory", re.I), "input file not found"),
+    (re.compile(r"Server returned 403|Forbidden", re.I), "access to the input URL was denied (expired link?)"),
+    (re.compile(r"Server returned 404", re.I), "input URL not found"),
+    (re.compile(r"Output file does not contain any stream|matches no streams", re.I), "input stream missing"),
+]
+
+
+def describe_failure(stderr: str, returncode: int) -> str:
+    """Turn an ffmpeg exit status and stderr tail into a short human-readable reason."""
+    if returncode < 0:
+        try:
+            return _SIGNAL_REASONS.get(signal.Signals(-returncode), f"killed by signal {-returncode}")
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    for pattern, reason in _KNOWN_REASONS:
+        if pattern.search(stderr):
+            return reason
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return f"exited with status {returncode}"
+    # The last distinct lines carry the cause; earlier ones are usually per-packet noise.
+    distinct = list(dict.fromkeys(reversed(lines)))[:2]
+    text = " / ".join(reversed(distinct))
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def run(
+    argv: list[str],
+    timeout: float,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    what: str = "ffmpeg",
+    cancel: threading.Event | None = None,
+) -> RunResult:
+    """Run ``argv`` (no shell, no stdin) under rlimits and a wall-clock timeout.
+
+    The child gets its own process group, killed entirely on timeout (MediaTimeoutError) or when
+    ``cancel`` is set (JobAbandoned). With ``check`` a non-zero exit raises
+    MediaError("<what> failed: <reason>").
+    """
+    child_env = dict(os.environ if env is None else env)
+    # Fewer glibc malloc arenas keeps virtual size (RLIMIT_AS) proportional to real use.
+    child_env.setdefault("MALLOC_ARENA_MAX", "2")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            preexec_fn=_limiter(limits, timeout),
+            start_new_session=True,
+            close_fds=True,
+            env=child_env,
+        )
+        try:
+            returncode = _wait(proc, timeout, cancel, what)
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc)
+        stderr = _tail(err, STDERR_TAIL_BYTES).decode("utf-8", "replace")
+        out.seek(0)
+        stdout = out.read()
+    if check and returncode != 0:
+        raise MediaError(f"{what} failed: {describe_failure(stderr, returncode)}")
+    return RunResult(returncode, stdout, stderr)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event | None, what: str) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise MediaTimeoutError(f"{what} timed out after {timeout:g}s")
+        if cancel is not None and cancel.is_set():
+            raise JobAbandoned(f"{what} stopped: task cancelled")
+        try:
+            return proc.wait(timeout=min(remaining, CANCEL_POLL_SECONDS) if cancel else remaining)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

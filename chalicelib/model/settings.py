@@ -1,0 +1,87 @@
+"""Runtime configuration: the only reader of ``FRAMEFLEET_*`` environment variables."""
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+from urllib.parse import quote
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of framefleet; the README documents each one (env var = upper-case name)."""
+
+    upload_bucket: str = "framefleet"
+    work_bucket: str = "framefleet"
+    output_bucket: str = "framefleet"
+    upload_queue: str = "framefleet-upload-events"
+    aws_region: str = "us-east-1"
+    s3_endpoint_url: str = ""          # empty = AWS; locally the moto server
+    sqs_endpoint_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "ff"             # namespace of every Redis key
+    max_upload_bytes: int = 5 * GIB
+    max_duration_seconds: float = 4 * 3600.0
+    max_pixels: int = 8192 * 4320
+    upload_url_expiry: int = 900       # seconds; presigned POST / part URLs
+    download_url_expiry: int = 3600
+    lease_seconds: float = 120.0       # visibility timeout of a task; heartbeats extend it
+    max_attempts: int = 3
+    job_retention_seconds: int = 7 * 24 * 3600
+    probe_timeout: float = 120.0
+    encode_timeout: float = 1800.0
+    claim_stale_seconds: float = 300.0  # a chunker claim older than this may be taken over
+    work_dir: str = ""                 # scratch space for workers; empty = system temp dir
+    part_size: int = 64 * 1024**2      # multipart part size the API recommends to clients
+    log_level: str = "INFO"
+    auth: str = "apikey"               # apikey | cognito | none
+    cognito_user_pool_arn: str = ""    # with auth=cognito: the user pool whose JWTs are accepted
+    max_active_jobs: int = 20          # per owner, unless the owner's key says otherwise
+    upload_window_seconds: int = 86400  # a job still awaiting its upload after this stops counting
+    stop_grace_seconds: float = 100.0  # a stopping worker gives its task back after this (ECS stopTimeout 120)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from FRAMEFLEET_* / well-known environment variables."""
+        env = dict(os.environ if env is None else env)
+        if not env.get("REDIS_URL") and (composed := redis_url_from_parts(env)):
+            env["REDIS_URL"] = composed
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"FRAMEFLEET_{f.name.upper()}")
+            if raw is None and f.name in _PLAIN_NAMES:
+                raw = env.get(_PLAIN_NAMES[f.name])
+            if raw is None or raw == "":
+                continue
+            kind: type[Any] = type(f.default)
+            values[f.name] = kind(raw) if kind is not bool else raw.lower() in ("1", "true", "yes")
+        return cls(**values)
+
+    def env(self) -> dict[str, str]:
+        """These settings as environment variables (to hand to child processes)."""
+        return {f"FRAMEFLEET_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
+
+
+def redis_url_from_parts(env: Mapping[str, str]) -> str | None:
+    """``rediss://`` URL from REDIS_HOST, REDIS_PORT and REDIS_AUTH_TOKEN (what ECS injects: the
+    ElastiCache group has in-transit encryption and AUTH on); None without REDIS_HOST."""
+    host = env.get("REDIS_HOST")
+    if not host:
+        return None
+    token = env.get("REDIS_AUTH_TOKEN", "")
+    auth = f":{quote(token, safe='')}@" if token else ""
+    return f"rediss://{auth}{host}:{env.get('REDIS_PORT') or '6379'}/0"
+
+
+# Variables that keep their conventional names.
+_PLAIN_NAMES = {"redis_url": "REDIS_URL", "aws_region": "AWS_DEFAULT_REGION", "log_level": "LOG_LEVEL"}
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings.from_env()

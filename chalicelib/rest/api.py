@@ -1,0 +1,213 @@
+"""What the REST routes do; ``app.py`` only parses requests and shapes responses."""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from chalicelib.model.errors import (
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    StorageRejectedError,
+    ValidationError,
+)
+from chalicelib.model.kinds import FINAL_STATES, STATES, JobState
+from chalicelib.model.limits import Principal, limits_for
+from chalicelib.model.options import EncodeOptions
+from chalicelib.rest.views import job_view
+from chalicelib.stores.jobs import new_job_id
+from chalicelib.stores.services import Services
+from chalicelib.stores.storage import VIDEO_EXTENSIONS, source_key
+
+MAX_PAGE = 100
+
+
+def _require(body: Any, name: str, kind: type) -> Any:
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValidationError(f"'{name}' is required and must be a {kind.__name__}")
+    return value
+
+
+def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
+    """Validate an upload request, create the job and presign its upload."""
+    filename = _require(body, "filename", str).strip()
+    size = _require(body, "size", int)
+    content_type = _require(body, "content_type", str).strip().lower() or "application/octet-stream"
+    if not 0 < len(filename) <= 255 or "/" in filename or "\\" in filename:
+        raise ValidationError("'filename' must be a plain file name of 1-255 characters")
+    ext = PurePosixPath(filename).suffix.lower().lstrip(".")
+    if ext not in VIDEO_EXTENSIONS:
+        raise ValidationError(f"'.{ext}' is not a video file type we accept ({', '.join(sorted(VIDEO_EXTENSIONS))})")
+    if not (content_type.startswith("video/") or content_type == "application/octet-stream"):
+        raise ValidationError(f"content type '{content_type}' is not a video type")
+    limits = limits_for(svc.settings, who)
+    limit = int(limits["max_upload_bytes"])
+    if not 0 < size <= limit:
+        raise ValidationError(f"size must be between 1 byte and {limit} bytes (got {size})")
+    _check_declared(body, limits)
+    active = svc.jobs.active_count(who.owner, svc.settings.upload_window_seconds)
+    if active >= limits["max_active_jobs"]:
+        raise LimitExceededError(f"you already have {active} jobs in progress (limit "
+                                 f"{int(limits['max_active_jobs'])}); wait for one to finish or cancel one")
+    raw_options = body.get("options") or {}
+    if "preset" in body:
+        raw_options = {**raw_options, "preset": body["preset"]}
+    options = EncodeOptions.from_dict(raw_options)
+
+    job_id = new_job_id()
+    key = source_key(job_id, ext)
+    svc.jobs.create({"id": job_id, "owner": who.owner, "filename": filename, "size": size,
+                     "content_type": content_type, "source_key": key, "options": options.to_dict(),
+                     "limits": limits})
+    # The policy pins the exact declared size: nothing bigger (or smaller) can be posted.
+    post = svc.storage.presigned_post(key, content_type, size, size)
+    return {
+        "job_id": job_id,
+        "state": JobState.AWAITING_UPLOAD.value,
+        "key": key,
+        "upload": {"method": "POST", "url": post["url"], "fields": post["fields"]},
+        "multipart": {"part_size": svc.settings.part_size, "max_parts": 10000},
+        "expires_in": svc.settings.upload_url_expiry,
+        "options": options.to_dict(),
+    }
+
+
+def _check_declared(body: dict[str, Any], limits: dict[str, float]) -> None:
+    """Optional facts the client read from the file (a browser's <video> metadata), checked
+    before any upload; the chunker checks the real values again."""
+    declared = {name: body.get(name) for name in ("duration", "width", "height")}
+    for name, value in declared.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+            raise ValidationError(f"'{name}' must be a non-negative number")
+    if declared["duration"] and declared["duration"] > limits["max_duration_seconds"]:
+        raise ValidationError(f"video is {declared['duration']:.0f} s long, over your "
+                              f"{limits['max_duration_seconds']:.0f} s limit")
+    if declared["width"] and declared["height"] and declared["width"] * declared["height"] > limits["max_pixels"]:
+        raise ValidationError(f"resolution {declared['width']}x{declared['height']} is over your limit")
+
+
+def _awaiting_upload(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    job = svc.jobs.get(job_id, who.owner)
+    if job["state"] != JobState.AWAITING_UPLOAD:
+        raise ConflictError(f"job is {job['state']}; uploads are only accepted while awaiting_upload")
+    return job
+
+
+def create_multipart(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``)."""
+    job = _awaiting_upload(svc, who, job_id)
+    upload_id = svc.storage.create_multipart(job["source_key"], job["content_type"])
+    return {"upload_id": upload_id, "key": job["source_key"], "part_size": svc.settings.part_size}
+
+
+def sign_part(svc: Services, who: Principal, job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
+    """Presign one part (Uppy ``signPart``)."""
+    job = _awaiting_upload(svc, who, job_id)
+    if not part_number.isdigit() or not 1 <= int(part_number) <= 10000:
+        raise ValidationError("part number must be 1-10000")
+    url = svc.storage.sign_part(job["source_key"], upload_id, int(part_number))
+    return {"url": url, "expires_in": svc.settings.upload_url_expiry}
+
+
+def list_parts(svc: Services, who: Principal, job_id: str, upload_id: str) -> dict[str, Any]:
+    """Parts already stored (Uppy ``listParts``, used to resume)."""
+    job = _awaiting_upload(svc, who, job_id)
+    return {"parts": svc.storage.list_parts(job["source_key"], upload_id)}
+
+
+def complete_multipart(svc: Services, who: Principal, job_id: str, upload_id: str, body: Any) -> dict[str, Any]:
+    """Finish the upload (Uppy ``completeMultipartUpload``); S3 then triggers the chunker."""
+    job = _awaiting_upload(svc, who, job_id)
+    parts = _require(body, "parts", list)
+    if not parts or not all(isinstance(p, dict) and "PartNumber" in p and "ETag" in p for p in parts):
+        raise ValidationError("'parts' must be a non-empty list of {PartNumber, ETag}")
+    try:
+        svc.storage.complete_multipart(job["source_key"], upload_id, parts)
+    except StorageRejectedError as exc:
+        raise ValidationError(f"the upload could not be completed: {exc}") from exc
+    return {"key": job["source_key"], "state": JobState.AWAITING_UPLOAD}
+
+
+def abort_multipart(svc: Services, who: Principal, job_id: str, upload_id: str) -> None:
+    """Abort the upload (Uppy ``abortMultipartUpload``)."""
+    job = svc.jobs.get(job_id, who.owner)
+    svc.storage.abort_multipart(job["source_key"], upload_id)
+
+
+def get_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    """Status of one of the caller's jobs."""
+    return job_view(svc, svc.jobs.get(job_id, who.owner))
+
+
+LIST_ORDERS = ("newest", "oldest")
+
+
+def list_jobs(svc: Services, who: Principal, params: dict[str, str]) -> dict[str, Any]:
+    """A page of the caller's jobs (filtered by ``state`` and ``q``, in ``order``); ``next`` is the
+    cursor of the following page."""
+    try:
+        n = min(max(int(params.get("limit") or 20), 1), MAX_PAGE)
+        cursor = float(params["before"]) if params.get("before") else None
+    except ValueError as exc:
+        raise ValidationError("'limit' must be an integer and 'before' a cursor from a previous page") from exc
+    states = frozenset(s for s in (params.get("state") or "").split(",") if s)
+    if not states <= set(STATES):
+        raise ValidationError(f"'state' must be a comma list of {', '.join(STATES)}")
+    order = params.get("order") or "newest"
+    if order not in LIST_ORDERS:
+        raise ValidationError(f"'order' must be one of {', '.join(LIST_ORDERS)}")
+    query = (params.get("q") or "").strip()
+    if len(query) > 255:
+        raise ValidationError("'q' must be at most 255 characters")
+    page, after = svc.jobs.page(who.owner, n, cursor, states=states, name=query, oldest_first=order == "oldest")
+    return {"jobs": [job_view(svc, j, with_parts=False) for j in page],
+            "next": repr(after) if after is not None else None}
+
+
+MAX_BULK = 100
+
+
+def delete_jobs(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
+    """Delete several of the caller's jobs; ids that are unknown (or not theirs) are reported."""
+    ids = _require(body, "job_ids", list)
+    if not 1 <= len(ids) <= MAX_BULK or not all(isinstance(i, str) for i in ids):
+        raise ValidationError(f"'job_ids' must be a list of 1-{MAX_BULK} job ids")
+    deleted, missing = [], []
+    for job_id in dict.fromkeys(ids):
+        try:
+            delete_job(svc, who, job_id)
+        except NotFoundError:
+            missing.append(job_id)
+        else:
+            deleted.append(job_id)
+    return {"deleted": deleted, "not_found": missing}
+
+
+def cancel_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
+    """Cancel a job: queued tasks are dropped, running ones notice and stop."""
+    job = svc.jobs.get(job_id, who.owner)
+    if job["state"] in FINAL_STATES:
+        raise ConflictError(f"job is already {job['state']}")
+    if svc.jobs.cancel(job_id):
+        svc.discard_work(job_id)
+    return get_job(svc, who, job_id)
+
+
+def delete_job(svc: Services, who: Principal, job_id: str) -> None:
+    """Delete a job and everything it stored (cancelling it first if it is still running)."""
+    job = svc.jobs.get(job_id, who.owner)
+    if job["state"] not in FINAL_STATES:
+        svc.jobs.cancel(job_id)
+    svc.discard_work(job_id)
+    svc.storage.delete(svc.settings.upload_bucket, job["source_key"])
+    if job.get("output"):
+        svc.storage.delete(svc.settings.output_bucket, job["output"]["key"])
+    svc.jobs.delete(job_id)
+
+
+def health(svc: Services) -> dict[str, Any]:
+    """Liveness of Redis and the queues' depth."""
+    svc.redis.ping()
+    return {"status": "ok", "queues": {name.value: queue.depth() for name, queue in svc.queues.items()}}
+

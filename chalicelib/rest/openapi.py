@@ -1,0 +1,89 @@
+"""The API's OpenAPI 3 description (served at ``/openapi.json``; schemathesis fuzzes from it)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.model.kinds import STATES
+from chalicelib.model.options import CHUNK_SECONDS_RANGE, CRF_RANGE, MAX_HEIGHT_RANGE, PRESETS, X264_PRESETS
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+_UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 1024}}
+
+
+def _op(summary: str, ok: str, *, body: dict[str, Any] | None = None, params: list[dict[str, Any]] | None = None,
+        auth: bool = True, errors: tuple[str, ...] = ("400", "401", "404", "409")) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "success"}}}
+    for code in errors if auth else ():
+        op["responses"][code] = _ERROR
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if not auth:
+        op["security"] = []
+    return op
+
+
+def _options_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "preset": {"type": "string", "enum": list(PRESETS)},
+        "crf": {"type": "integer", "minimum": CRF_RANGE[0], "maximum": CRF_RANGE[1]},
+        "x264_preset": {"type": "string", "enum": list(X264_PRESETS)},
+        "max_height": {"type": "integer", "minimum": MAX_HEIGHT_RANGE[0], "maximum": MAX_HEIGHT_RANGE[1]},
+        "chunk_seconds": {"type": "number", "minimum": CHUNK_SECONDS_RANGE[0], "maximum": CHUNK_SECONDS_RANGE[1]},
+    }}
+
+
+def spec() -> dict[str, Any]:
+    """The OpenAPI document."""
+    create = {"type": "object", "required": ["filename", "size", "content_type"], "properties": {
+        "filename": {"type": "string", "minLength": 1, "maxLength": 255},
+        "size": {"type": "integer", "minimum": 1},
+        "content_type": {"type": "string"},
+        "options": _options_schema(),
+        "duration": {"type": "number", "minimum": 0},
+        "width": {"type": "integer", "minimum": 0},
+        "height": {"type": "integer", "minimum": 0},
+    }}
+    parts = {"type": "object", "required": ["parts"], "properties": {"parts": {"type": "array", "items": {
+        "type": "object", "required": ["PartNumber", "ETag"],
+        "properties": {"PartNumber": {"type": "integer", "minimum": 1, "maximum": 10000}, "ETag": {"type": "string"}},
+    }}}}
+    paths = {
+        "/health": {"get": _op("Liveness and queue depths", "200", auth=False)},
+        "/jobs": {
+            "post": _op("Create a job and presign its upload", "201", body=create, errors=("400", "401", "429")),
+            "get": _op("List your jobs, newest first", "200", params=[
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "before", "in": "query", "schema": {"type": "string"}}], errors=("400", "401")),
+        },
+        "/jobs/{job_id}": {
+            "get": _op("Status of a job", "200", params=[_JOB_ID]),
+            "delete": _op("Delete a job and its files", "204", params=[_JOB_ID]),
+        },
+        "/jobs/{job_id}/cancel": {"post": _op("Cancel a job", "200", params=[_JOB_ID])},
+        "/jobs/{job_id}/multipart": {"post": _op("Start a multipart upload", "201", params=[_JOB_ID])},
+        "/jobs/{job_id}/multipart/{upload_id}": {
+            "get": _op("Parts already uploaded", "200", params=[_JOB_ID, _UPLOAD_ID]),
+            "delete": _op("Abort a multipart upload", "204", params=[_JOB_ID, _UPLOAD_ID]),
+        },
+        "/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}": {"get": _op(
+            "Presign one part", "200", params=[_JOB_ID, _UPLOAD_ID, {
+                "name": "part_number", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}])},
+        "/jobs/{job_id}/multipart/{upload_id}/complete": {"post": _op(
+            "Complete a multipart upload", "200", params=[_JOB_ID, _UPLOAD_ID], body=parts)},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "framefleet", "version": "0.1.0",
+                 "description": f"Chunked parallel video transcoding. Job states: {', '.join(STATES)}."},
+        "paths": paths,
+        "security": [{"apiKey": []}],
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"],
+                                  "properties": {"error": {"type": "string"}}}},
+        },
+    }

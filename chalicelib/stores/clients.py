@@ -1,0 +1,72 @@
+"""Lazily built, process-wide clients for S3, SQS and Redis (never created at import time)."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+import redis
+from botocore.config import Config as BotoConfig
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from chalicelib.model.settings import Settings, get_settings
+
+# Standard retry mode backs off on throttling and connection errors (an S3 outage of a few
+# seconds must not fail a chunk); signature v4 is required for presigned multipart URLs.
+_BOTO_CONFIG = BotoConfig(
+    signature_version="s3v4",
+    retries={"mode": "standard", "max_attempts": 10},
+    connect_timeout=5,
+    read_timeout=60,
+    s3={"addressing_style": "path"},
+)
+
+
+def _client(service: str, endpoint: str, settings: Settings) -> Any:
+    return boto3.session.Session().client(
+        service,
+        region_name=settings.aws_region,
+        endpoint_url=endpoint or None,
+        config=_BOTO_CONFIG,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_s3() -> Any:
+    """The S3 client (moto server locally, AWS otherwise)."""
+    settings = get_settings()
+    return _client("s3", settings.s3_endpoint_url, settings)
+
+
+@functools.lru_cache(maxsize=1)
+def get_sqs() -> Any:
+    """The SQS client."""
+    settings = get_settings()
+    return _client("sqs", settings.sqs_endpoint_url or settings.s3_endpoint_url, settings)
+
+
+def make_redis(url: str) -> redis.Redis:
+    """A Redis client that retries with exponential backoff across restarts and failovers."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=5,
+        socket_timeout=30,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=5.0, base=0.1), retries=12),
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_redis() -> redis.Redis:
+    """The Redis client for ``REDIS_URL``."""
+    return make_redis(get_settings().redis_url)
+
+
+def reset_clients() -> None:
+    """Forget cached settings and clients (the environment changed)."""
+    get_settings.cache_clear()
+    for getter in (get_s3, get_sqs, get_redis):
+        getter.cache_clear()

@@ -1,0 +1,333 @@
+"""Job records in Redis: the state machine, progress, per-part status and stage timings.
+
+A job is a hash ``{prefix}:job:{id}``; its finished parts are a set ``…:done`` and the
+per-part status (for dashboards) a hash ``…:parts``. All jobs are indexed newest-first in the
+sorted set ``{prefix}:owner:{owner}:jobs``. Every state change is a compare-and-set in Lua, so concurrent
+workers, duplicate S3 events and late task completions cannot move a job backwards.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from chalicelib.model.errors import NotFoundError
+from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, PartName
+from chalicelib.model.tasks import TaskSpec
+from chalicelib.stores.queue import encode_payload
+
+# Listing reads the owner's index in batches, and at most this many records per page.
+LIST_BATCH = 200
+LIST_MAX_SCAN = 2000
+_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits")
+
+# KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
+_TRANSITION = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'missing' end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
+if not allowed then return state end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated_at', ARGV[3], 't_' .. ARGV[2], ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 'ok'
+"""
+
+# KEYS: job hash, preparing zset. ARGV: token, now, stale seconds. Take the job for probing: the first event
+# claims it; a duplicate event sees a fresh claim and backs off; a chunker that died leaves a
+# stale claim that the redelivered event takes over.
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'missing' end
+local now = tonumber(ARGV[2])
+local job = redis.call('HGET', KEYS[1], 'id')
+if state == 'awaiting_upload' then
+  redis.call('HSET', KEYS[1], 'state', 'queued', 'claim', ARGV[1], 'claim_at', ARGV[2],
+             'updated_at', ARGV[2], 't_queued', ARGV[2])
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[2], job)
+  return 'claimed'
+end
+if state == 'queued' or state == 'probing' then
+  local at = tonumber(redis.call('HGET', KEYS[1], 'claim_at') or '0')
+  if now - at > tonumber(ARGV[3]) then
+    redis.call('HSET', KEYS[1], 'claim', ARGV[1], 'claim_at', ARGV[2])
+    redis.call('ZADD', KEYS[2], 'NX', ARGV[2], job)
+    return 'claimed'
+  end
+  return 'busy'
+end
+return state
+"""
+
+# KEYS: job hash, parts hash, then the queue keys used by the push fragment.
+# ARGV: token, now, plan json, parts_total, chunks_total, audio flag, parts-status json,
+#       n tasks, then n (task id, payload) pairs.
+_START_ENCODING = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'probing' then return 0 end
+if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'encoding', 'updated_at', ARGV[2], 't_encoding', ARGV[2],
+           'plan', ARGV[3], 'parts_total', ARGV[4], 'chunks_total', ARGV[5], 'chunks_done', 0,
+           'audio', ARGV[6])
+local status = cjson.decode(ARGV[7])
+for part, value in pairs(status) do redis.call('HSET', KEYS[2], part, value) end
+local n = tonumber(ARGV[8])
+local job = redis.call('HGET', KEYS[1], 'id')
+for i = 0, n - 1 do push_task(3, ARGV[9 + 2 * i], job, ARGV[10 + 2 * i]) end
+return 1
+"""
+
+# KEYS: job hash, done set, parts hash, then the assembly queue's keys.
+# ARGV: part, part status json, is-video flag, now, assembly task id, assembly payload.
+_COMPLETE_PART = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'encoding' then return 'ignored' end
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 'duplicate' end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
+else redis.call('HSET', KEYS[1], 'audio', 'done') end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
+if redis.call('SCARD', KEYS[2]) < tonumber(redis.call('HGET', KEYS[1], 'parts_total')) then
+  return 'ok'
+end
+redis.call('HSET', KEYS[1], 'state', 'assembling', 't_assembling', ARGV[4])
+push_task(4, ARGV[5], redis.call('HGET', KEYS[1], 'id'), ARGV[6])
+return 'last'
+"""
+
+
+def new_job_id() -> str:
+    """An unguessable job id (128 bits, URL-safe)."""
+    return secrets.token_hex(16)
+
+
+class JobStore:
+    """Reads and atomically updates job records."""
+
+    def __init__(self, r: redis.Redis, prefix: str, retention_seconds: int, queue_push_lua: str,
+                 process_queue_keys: list[str], assemble_queue_keys: list[str]) -> None:
+        self.r: Any = r  # redis-py types replies as bytes | str; ours decode (decode_responses=True)
+        self.prefix = prefix
+        self.retention = retention_seconds
+        self.preparing_key = f"{prefix}:preparing"  # claimed jobs by claim time (for sweep_stalled)
+        self._process_keys = process_queue_keys
+        self._assemble_keys = assemble_queue_keys
+        self._transition = r.register_script(_TRANSITION)
+        self._claim = r.register_script(_CLAIM)
+        self._start = r.register_script(queue_push_lua + _START_ENCODING)
+        self._complete = r.register_script(queue_push_lua + _COMPLETE_PART)
+
+    # -- keys ----------------------------------------------------------------------------
+    def key(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def _done_key(self, job_id: str) -> str:
+        return f"{self.key(job_id)}:done"
+
+    def _parts_key(self, job_id: str) -> str:
+        return f"{self.key(job_id)}:parts"
+
+    # -- reads ---------------------------------------------------------------------------
+    def _owner_index(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:jobs"
+
+    def _owner_active(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:active"
+
+    def create(self, fields: dict[str, Any]) -> str:
+        """Store a new job of ``fields["owner"]`` in ``awaiting_upload``; returns its id."""
+        job_id = fields.get("id") or new_job_id()
+        owner = fields["owner"]
+        now = time.time()
+        record = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now, "updated_at": now,
+                  f"t_{JobState.AWAITING_UPLOAD}": now}
+        pipe = self.r.pipeline()
+        pipe.hset(self.key(job_id), mapping=_encode(record))
+        # An upload that never arrives must not keep the record forever.
+        pipe.expire(self.key(job_id), self.retention)
+        pipe.zadd(self._owner_index(owner), {job_id: now})
+        pipe.sadd(self._owner_active(owner), job_id)
+        pipe.execute()
+        return job_id
+
+    def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        """The decoded job record; NotFoundError if unknown, expired or (given ``owner``) not theirs."""
+        raw = self.r.hgetall(self.key(job_id)) if _valid_id(job_id) else {}
+        # Someone else's job is indistinguishable from a job that does not exist.
+        if not raw or (owner is not None and raw.get("owner") != owner):
+            raise NotFoundError(f"job {job_id} not found")
+        return _decode(raw)
+
+    def active_count(self, owner: str, upload_window: float) -> int:
+        """How many of ``owner``'s jobs are in progress (uploads older than the window excluded)."""
+        members = list(self.r.smembers(self._owner_active(owner)))
+        pipe = self.r.pipeline()
+        for job_id in members:
+            pipe.hmget(self.key(job_id), "state", "created_at")
+        now, active, finished = time.time(), 0, []
+        for job_id, (state, created) in zip(members, pipe.execute()):
+            if state is None or state in FINAL_STATES:
+                finished.append(job_id)
+            elif state != JobState.AWAITING_UPLOAD or now - float(created) < upload_window:
+                active += 1
+        if finished:
+            self.r.srem(self._owner_active(owner), *finished)
+        return active
+
+    def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
+        """Per-part status: ``{"v00000": {"state": "done", ...}, "audio": {...}}``."""
+        return {k: json.loads(v) for k, v in self.r.hgetall(self._parts_key(job_id)).items()}
+
+    def page(self, owner: str, limit: int, before: float | None = None, *, states: frozenset[str] = frozenset(),
+             name: str = "", oldest_first: bool = False,
+             max_scan: int = LIST_MAX_SCAN) -> tuple[list[dict[str, Any]], float | None]:
+        """A page of ``owner``'s jobs and the cursor of the next page (None: no more).
+
+        Newest first (or oldest first), created strictly after/before ``before``, keeping those
+        in ``states`` (all when empty) whose filename contains ``name`` (case-insensitive).
+        At most ``max_scan`` records are read per page, so a filter that matches little still
+        answers quickly: the page may then be short with a cursor to continue from.
+        """
+        index = self._owner_index(owner)
+        needle = name.casefold()
+        jobs: list[dict[str, Any]] = []
+        cursor, scanned = before, 0
+        while len(jobs) < limit and scanned < max_scan:
+            batch = min(LIST_BATCH, max_scan - scanned)
+            if oldest_first:
+                low = f"({cursor}" if cursor is not None else "-inf"
+                ids_scores = self.r.zrangebyscore(index, low, "+inf", start=0, num=batch, withscores=True)
+            else:
+                high = f"({cursor}" if cursor is not None else "+inf"
+                ids_scores = self.r.zrevrangebyscore(index, high, "-inf", start=0, num=batch, withscores=True)
+            if not ids_scores:
+                return jobs, None
+            pipe = self.r.pipeline()
+            for job_id, _ in ids_scores:
+                pipe.hgetall(self.key(job_id))
+            for (job_id, score), raw in zip(ids_scores, pipe.execute()):
+                scanned += 1
+                cursor = float(score)
+                if not raw:  # expired record: drop it from the index lazily
+                    self.r.zrem(index, job_id)
+                    continue
+                if (states and raw.get("state") not in states) or needle not in raw.get("filename", "").casefold():
+                    continue
+                jobs.append(_decode(raw))
+                if len(jobs) == limit:
+                    break
+            if len(ids_scores) < batch and len(jobs) < limit:
+                return jobs, None
+        return jobs, cursor
+
+    # -- state changes -------------------------------------------------------------------
+    def transition(self, job_id: str, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:
+        """Compare-and-set the state; True if this call made the change."""
+        args: list[Any] = [",".join(from_states), to_state, time.time()]
+        for k, v in _encode(fields).items():
+            args += [k, v]
+        result = str(self._transition(keys=[self.key(job_id)], args=args))
+        if result == "ok" and to_state in FINAL_STATES:
+            self._expire(job_id)
+        return result == "ok"
+
+    def claim(self, job_id: str, token: str, stale_seconds: float) -> str:
+        """Claim an uploaded job for probing: ``claimed``, ``busy``, ``missing`` or its state."""
+        keys = [self.key(job_id), self.preparing_key]
+        return str(self._claim(keys=keys, args=[token, time.time(), stale_seconds]))
+
+    def sweep_stalled(self, max_age: float) -> list[str]:
+        """Fail jobs whose preparation (probe and plan) started over ``max_age`` seconds ago and
+        never finished — e.g. the chunker kept crashing until SQS moved the event to its DLQ."""
+        stalled = []
+        for job_id in self.r.zrangebyscore(self.preparing_key, "-inf", time.time() - max_age):
+            if self.transition(job_id, [JobState.QUEUED, JobState.PROBING], JobState.FAILED,
+                               error="the upload could not be analysed: preparation never finished"):
+                stalled.append(job_id)
+            self.r.zrem(self.preparing_key, job_id)
+        return stalled
+
+    def start_encoding(self, job_id: str, token: str, plan: dict[str, Any], parts_status: dict[str, Any],
+                       chunks_total: int, has_audio: bool, tasks: list[TaskSpec]) -> bool:
+        """Store the plan, move ``probing → encoding`` and enqueue every task, atomically."""
+        args: list[Any] = [token, time.time(), json.dumps(plan), chunks_total + int(has_audio), chunks_total,
+                           "pending" if has_audio else "none",
+                           json.dumps({k: json.dumps(v) for k, v in parts_status.items()}), len(tasks)]
+        for t in tasks:
+            args += [t.task_id, encode_payload(t.payload)[1]]
+        keys = [self.key(job_id), self._parts_key(job_id), *self._process_keys]
+        return bool(self._start(keys=keys, args=args))
+
+    def complete_part(self, job_id: str, part: str, status: dict[str, Any], assembly: TaskSpec) -> str:
+        """Record a finished part: ``ok``, ``last`` (assembly enqueued), ``duplicate`` or ``ignored``."""
+        keys = [self.key(job_id), self._done_key(job_id), self._parts_key(job_id), *self._assemble_keys]
+        args = [part, json.dumps(status), "0" if part == PartName.AUDIO else "1", time.time(),
+                assembly.task_id, encode_payload(assembly.payload)[1]]
+        return str(self._complete(keys=keys, args=args))
+
+    def set_part(self, job_id: str, part: str, status: dict[str, Any]) -> None:
+        """Update a part's dashboard status unless it is already done."""
+        if not self.r.sismember(self._done_key(job_id), part):
+            self.r.hset(self._parts_key(job_id), part, json.dumps(status))
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Set informational fields (never the state)."""
+        fields.pop("state", None)
+        self.r.hset(self.key(job_id), mapping=_encode({**fields, "updated_at": time.time()}))
+
+    def bump(self, job_id: str, counter: str) -> int:
+        """Increment an integer field of the job; returns the new value."""
+        return int(self.r.hincrby(self.key(job_id), counter, 1))
+
+    def fail(self, job_id: str, reason: str) -> bool:
+        """Move any active job to ``failed`` with a human-readable reason."""
+        return self.transition(job_id, ACTIVE_STATES, JobState.FAILED, error=reason[:2000])
+
+    def cancel(self, job_id: str) -> bool:
+        """Move any active job to ``cancelled``."""
+        return self.transition(job_id, ACTIVE_STATES, JobState.CANCELLED, error="cancelled by the user")
+
+    def state(self, job_id: str) -> str | None:
+        """Just the state (cheap; workers poll it while encoding)."""
+        state: str | None = self.r.hget(self.key(job_id), "state")
+        return state
+
+    def delete(self, job_id: str) -> None:
+        """Remove a job's records entirely."""
+        owner = self.r.hget(self.key(job_id), "owner") or ""
+        pipe = self.r.pipeline()
+        pipe.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id))
+        pipe.zrem(self._owner_index(owner), job_id)
+        pipe.srem(self._owner_active(owner), job_id)
+        pipe.execute()
+
+    def _expire(self, job_id: str) -> None:
+        pipe = self.r.pipeline()
+        for key in (self.key(job_id), self._parts_key(job_id)):
+            pipe.expire(key, self.retention)
+        pipe.delete(self._done_key(job_id))
+        pipe.execute()
+
+
+def _valid_id(job_id: str) -> bool:
+    return 8 <= len(job_id) <= 64 and all(c in "0123456789abcdef" for c in job_id)
+
+
+def _encode(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: json.dumps(v) if k in _JSON_FIELDS else str(v) for k, v in fields.items() if v is not None}
+
+
+def _decode(raw: dict[str, str]) -> dict[str, Any]:
+    job: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in _JSON_FIELDS:
+            job[k] = json.loads(v)
+        elif k in ("size", "chunks_total", "chunks_done", "parts_total"):
+            job[k] = int(v)
+        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at"):
+            job[k] = float(v)
+        else:
+            job[k] = v
+    return job

@@ -1,0 +1,131 @@
+"""An HTTP client of the framefleet API that uploads exactly as a browser does."""
+from __future__ import annotations
+
+import mimetypes
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from chalicelib.model.kinds import FINAL_STATES
+
+Progress = Callable[[dict[str, Any]], None]
+API_KEY_ENV = "FRAMEFLEET_API_KEY"
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    retry = Retry(total=8, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504),
+                  allowed_methods=None, raise_on_status=False)
+    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
+    session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
+    return session
+
+
+class ApiError(RuntimeError):
+    """The API answered with an error status."""
+
+
+class Client:
+    """Talks to ``api_url``; S3 transfers go straight to the presigned URLs it returns."""
+
+    def __init__(self, api_url: str, api_key: str | None = None, upload_concurrency: int = 4) -> None:
+        self.api = api_url.rstrip("/")
+        self.http = _session()
+        self.upload_concurrency = upload_concurrency
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+        # Only API calls carry the key; presigned S3 URLs must not (S3 would reject extra auth).
+        self.api_headers = {"X-Api-Key": key} if key else {}
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self.http.request(method, f"{self.api}{path}", timeout=60, headers=self.api_headers, **kwargs)
+        if resp.status_code >= 400:
+            try:
+                message = resp.json().get("error", resp.text)
+            except ValueError:
+                message = resp.text
+            raise ApiError(f"{method} {path}: HTTP {resp.status_code}: {message}")
+        return resp.json() if resp.content else None
+
+    def create_job(self, path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``POST /jobs`` for a local file."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if not content_type.startswith("video/"):
+            content_type = "application/octet-stream"
+        body = {"filename": path.name, "size": path.stat().st_size, "content_type": content_type,
+                "options": options or {}}
+        return self._call("POST", "/jobs", json=body)
+
+    def upload(self, path: Path, job: dict[str, Any]) -> None:
+        """Upload the source: one presigned POST, or S3 multipart for files over a part."""
+        part_size = int(job["multipart"]["part_size"])
+        if path.stat().st_size <= part_size:
+            with path.open("rb") as f:
+                resp = self.http.post(job["upload"]["url"], data=job["upload"]["fields"],
+                                      files={"file": (path.name, f)}, timeout=600)
+            if resp.status_code >= 300:
+                raise ApiError(f"upload rejected by S3: HTTP {resp.status_code}: {resp.text[:300]}")
+            return
+        self._upload_multipart(path, job["job_id"], part_size)
+
+    def _upload_multipart(self, path: Path, job_id: str, part_size: int) -> None:
+        created = self._call("POST", f"/jobs/{job_id}/multipart")
+        upload_id = created["upload_id"]
+        size = path.stat().st_size
+        count = (size + part_size - 1) // part_size
+
+        def put(number: int) -> dict[str, Any]:
+            url = self._call("GET", f"/jobs/{job_id}/multipart/{upload_id}/parts/{number}")["url"]
+            # One part in memory per thread at most (part_size), never the whole file.
+            with path.open("rb") as f:
+                f.seek((number - 1) * part_size)
+                data = f.read(part_size)
+            resp = self.http.put(url, data=data, timeout=600)
+            if resp.status_code >= 300:
+                raise ApiError(f"part {number} rejected: HTTP {resp.status_code}")
+            return {"PartNumber": number, "ETag": resp.headers["ETag"]}
+
+        try:
+            with ThreadPoolExecutor(self.upload_concurrency) as pool:
+                parts = list(pool.map(put, range(1, count + 1)))
+            self._call("POST", f"/jobs/{job_id}/multipart/{upload_id}/complete", json={"parts": parts})
+        except BaseException:
+            self._call("DELETE", f"/jobs/{job_id}/multipart/{upload_id}")
+            raise
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """``GET /jobs/{id}``."""
+        return self._call("GET", f"/jobs/{job_id}")
+
+    def wait(self, job_id: str, on_progress: Progress | None = None, timeout: float = 24 * 3600,
+             interval: float = 0.25) -> dict[str, Any]:
+        """Poll until the job is final (backing off to 2 s); returns the last status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.job(job_id)
+            if on_progress:
+                on_progress(status)
+            if status["state"] in FINAL_STATES or time.monotonic() > deadline:
+                return status
+            time.sleep(interval)
+            interval = min(interval * 1.25, 2.0)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """``POST /jobs/{id}/cancel``."""
+        return self._call("POST", f"/jobs/{job_id}/cancel")
+
+    def download(self, url: str, dest: Path) -> None:
+        """Stream the output to ``dest`` (atomically renamed into place)."""
+        tmp = dest.with_name(dest.name + ".part")
+        with self.http.get(url, stream=True, timeout=600) as resp:
+            resp.raise_for_status()
+            with tmp.open("wb") as f:
+                for block in resp.iter_content(1024 * 1024):
+                    f.write(block)
+        os.replace(tmp, dest)

@@ -1,0 +1,302 @@
+"""In-memory stand-ins for the stores, for fast tests of routes, the chunker and the worker loop.
+
+Each satisfies its ``Protocol`` in ``chalicelib.stores.protocols`` (``make lint`` runs mypy on this
+file, so a fake that drifts from its protocol fails the build). They keep only the behaviour the
+callers rely on; the real Redis/S3 adapters have their own tests against real servers.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from chalicelib.model.errors import NotFoundError, ValidationError
+from chalicelib.model.kinds import ACTIVE_STATES, JobState, QueueName
+from chalicelib.model.limits import Principal
+from chalicelib.model.settings import Settings
+from chalicelib.model.tasks import ReapedTask, Task, TaskSpec
+from chalicelib.stores.services import Services
+
+
+class FakePing:
+    """A server that always answers."""
+
+    def ping(self, **kwargs: Any) -> Any:
+        return True
+
+
+class FakeQueue:
+    """A FIFO with leases and attempts, no expiry."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ready: list[Task] = []
+        self.acked: list[str] = []
+        self.failed: list[tuple[str, str]] = []
+        self.released: list[str] = []
+        self.max_attempts = 3
+        self._ids = itertools.count()
+
+    def push(self, payload: dict[str, Any], *, task_id: str | None = None) -> str:
+        task = Task(task_id or f"t{next(self._ids)}", payload, 0, "", self.name)
+        self.ready.append(task)
+        return task.id
+
+    def pop(self, timeout: float = 1.0) -> Task | None:
+        if not self.ready:
+            return None
+        task = self.ready.pop(0)
+        return replace(task, attempt=task.attempt + 1, lease_token=f"lease-{task.id}-{task.attempt + 1}")
+
+    def heartbeat(self, task: Task) -> bool:
+        return True
+
+    def ack(self, task: Task) -> bool:
+        self.acked.append(task.id)
+        return True
+
+    def fail(self, task: Task, error: str) -> ReapedTask | None:
+        self.failed.append((task.id, error))
+        dead = task.attempt >= self.max_attempts
+        if not dead:
+            self.ready.append(task)
+        return ReapedTask(task.id, task.payload, task.attempt, dead, error, self.name)
+
+    def release(self, task: Task, error: str | None = None) -> ReapedTask | None:
+        self.released.append(task.id)
+        self.ready.insert(0, replace(task, attempt=task.attempt - 1 if error is None else task.attempt))
+        return ReapedTask(task.id, task.payload, task.attempt, False, error, self.name)
+
+    def reap(self) -> list[ReapedTask]:
+        return []
+
+    def drop(self, predicate_job_id: str, *, include_dead: bool = False) -> int:
+        before = len(self.ready)
+        self.ready = [t for t in self.ready if t.payload.get("job_id") != predicate_job_id]
+        return before - len(self.ready)
+
+    def depth(self) -> dict[str, int]:
+        return {"ready": len(self.ready), "inflight": 0, "dead": 0}
+
+
+@dataclass
+class FakeJobs:
+    """Job records in a dict, with the state machine's compare-and-set rules."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    part_status: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    enqueued: list[TaskSpec] = field(default_factory=list)
+    _ids: Iterable[int] = field(default_factory=itertools.count)
+
+    def create(self, fields: dict[str, Any]) -> str:
+        job_id = str(fields.get("id") or f"{next(iter(self._ids)):032x}")
+        now = time.time()
+        self.records[job_id] = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now,
+                                "updated_at": now, f"t_{JobState.AWAITING_UPLOAD}": now}
+        return job_id
+
+    def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        job = self.records.get(job_id)
+        if job is None or (owner is not None and job.get("owner") != owner):
+            raise NotFoundError(f"job {job_id} not found")
+        return dict(job)
+
+    def active_count(self, owner: str, upload_window: float) -> int:
+        return sum(1 for j in self.records.values() if j["owner"] == owner and j["state"] in ACTIVE_STATES)
+
+    def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
+        return dict(self.part_status.get(job_id, {}))
+
+    def page(self, owner: str, limit: int, before: float | None = None, *, states: frozenset[str] = frozenset(),
+             name: str = "", oldest_first: bool = False,
+             max_scan: int = 2000) -> tuple[list[dict[str, Any]], float | None]:
+        mine = sorted((j for j in self.records.values() if j["owner"] == owner), key=lambda j: j["created_at"],
+                      reverse=not oldest_first)
+        if before is not None:
+            mine = [j for j in mine if (j["created_at"] > before if oldest_first else j["created_at"] < before)]
+        hits = [j for j in mine if (not states or j["state"] in states)
+                and name.casefold() in str(j.get("filename", "")).casefold()]
+        page = hits[:limit]
+        return page, (page[-1]["created_at"] if len(hits) > limit else None)
+
+    def transition(self, job_id: str, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:
+        job = self.records.get(job_id)
+        if job is None or job["state"] not in set(from_states):
+            return False
+        now = time.time()
+        job.update(fields, state=to_state, updated_at=now, **{f"t_{to_state}": now})
+        return True
+
+    def claim(self, job_id: str, token: str, stale_seconds: float) -> str:
+        job = self.records.get(job_id)
+        if job is None:
+            return "missing"
+        if job["state"] != JobState.AWAITING_UPLOAD:
+            return str(job["state"])
+        self.transition(job_id, [JobState.AWAITING_UPLOAD], JobState.QUEUED, claim=token)
+        return "claimed"
+
+    def sweep_stalled(self, max_age: float) -> list[str]:
+        return []
+
+    def start_encoding(self, job_id: str, token: str, plan: dict[str, Any], parts_status: dict[str, Any],
+                       chunks_total: int, has_audio: bool, tasks: list[TaskSpec]) -> bool:
+        job = self.records[job_id]
+        if job["state"] != JobState.PROBING or job.get("claim") != token:
+            return False
+        self.transition(job_id, [JobState.PROBING], JobState.ENCODING, plan=plan, chunks_total=chunks_total,
+                        parts_total=chunks_total + int(has_audio), chunks_done=0)
+        self.part_status[job_id] = dict(parts_status)
+        self.enqueued += tasks
+        return True
+
+    def complete_part(self, job_id: str, part: str, status: dict[str, Any], assembly: TaskSpec) -> str:
+        if self.records[job_id]["state"] != JobState.ENCODING:
+            return "ignored"
+        self.part_status.setdefault(job_id, {})[part] = status
+        return "ok"
+
+    def set_part(self, job_id: str, part: str, status: dict[str, Any]) -> None:
+        self.part_status.setdefault(job_id, {})[part] = status
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        fields.pop("state", None)
+        self.records[job_id].update(fields, updated_at=time.time())
+
+    def bump(self, job_id: str, counter: str) -> int:
+        job = self.records[job_id]
+        job[counter] = int(job.get(counter, 0)) + 1
+        return int(job[counter])
+
+    def fail(self, job_id: str, reason: str) -> bool:
+        return self.transition(job_id, ACTIVE_STATES, JobState.FAILED, error=reason)
+
+    def cancel(self, job_id: str) -> bool:
+        return self.transition(job_id, ACTIVE_STATES, JobState.CANCELLED, error="cancelled by the user")
+
+    def state(self, job_id: str) -> str | None:
+        job = self.records.get(job_id)
+        return None if job is None else str(job["state"])
+
+    def delete(self, job_id: str) -> None:
+        self.records.pop(job_id, None)
+        self.part_status.pop(job_id, None)
+
+
+class FakeStorage:
+    """Objects as local files (so the real probe can read them); presigned URLs are plain strings.
+
+    ``fail_with`` makes every S3 call raise that error (an outage, or S3 refusing a request).
+    """
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], Path] = {}
+        self.deleted: list[tuple[str, str]] = []
+        self.fail_with: Exception | None = None
+        self._uploads = itertools.count(1)
+
+    def _check(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def presigned_post(self, key: str, content_type: str, min_bytes: int, max_bytes: int) -> dict[str, Any]:
+        self._check()
+        return {"url": "https://s3.test/uploads", "fields": {"key": key, "Content-Type": content_type,
+                                                            "x-size-range": f"{min_bytes}-{max_bytes}"}}
+
+    def create_multipart(self, key: str, content_type: str) -> str:
+        self._check()
+        return f"upload-{next(self._uploads)}"
+
+    def sign_part(self, key: str, upload_id: str, part_number: int) -> str:
+        return f"https://s3.test/{key}?uploadId={upload_id}&partNumber={part_number}"
+
+    def list_parts(self, key: str, upload_id: str) -> list[dict[str, Any]]:
+        self._check()
+        return []
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        self._check()
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self._check()
+
+    def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None) -> str:
+        path = self.objects.get((bucket, key))
+        return str(path) if path is not None else f"https://s3.test/{bucket}/{key}"
+
+    def head(self, bucket: str, key: str) -> dict[str, Any]:
+        self._check()
+        path = self.objects.get((bucket, key))
+        if path is None:
+            raise NotFoundError(f"s3://{bucket}/{key}: not found")
+        return {"ContentLength": path.stat().st_size}
+
+    def upload_file(self, path: str | os.PathLike[str], bucket: str, key: str, content_type: str) -> None:
+        self._check()
+        self.objects[(bucket, key)] = Path(path)
+
+    def download_file(self, bucket: str, key: str, path: str | os.PathLike[str]) -> None:
+        self._check()
+        Path(path).write_bytes(self.objects[(bucket, key)].read_bytes())
+
+    def delete_prefix(self, bucket: str, prefix: str) -> int:
+        gone = [k for k in self.objects if k[0] == bucket and k[1].startswith(prefix)]
+        for k in gone:
+            del self.objects[k]
+        return len(gone)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.deleted.append((bucket, key))
+        self.objects.pop((bucket, key), None)
+
+
+class FakeKeys:
+    """Keys issued in memory: ``create`` returns ``ffk_<n>_secret``."""
+
+    def __init__(self) -> None:
+        self.by_token: dict[str, Principal] = {}
+
+    def create(self, owner: str, name: str = "", limits: dict[str, Any] | None = None) -> str:
+        if not owner:
+            raise ValidationError("owner must not be empty")
+        token = f"ffk_{len(self.by_token)}_secret"
+        self.by_token[token] = Principal(owner, dict(limits or {}), str(len(self.by_token)))
+        return token
+
+    def verify(self, token: str | None) -> Principal | None:
+        return self.by_token.get(token or "")
+
+    def revoke(self, key_id: str) -> None:
+        for token, who in list(self.by_token.items()):
+            if who.key_id == key_id:
+                del self.by_token[token]
+                return
+        raise NotFoundError(f"no key with id {key_id}")
+
+    def list(self) -> list[dict[str, Any]]:
+        return [{"id": who.key_id, "owner": who.owner} for who in self.by_token.values()]
+
+
+@dataclass
+class Fakes:
+    """The fake stores behind one ``Services``."""
+
+    services: Services
+    jobs: FakeJobs
+    storage: FakeStorage
+    keys: FakeKeys
+    queues: dict[QueueName, FakeQueue]
+
+
+def fake_services(settings: Settings | None = None) -> Fakes:
+    """A ``Services`` whose every store is an in-memory fake."""
+    jobs, storage, keys = FakeJobs(), FakeStorage(), FakeKeys()
+    queues = {name: FakeQueue(name) for name in QueueName}
+    services = Services(settings or Settings(), FakePing(), storage, jobs, dict(queues), keys)
+    return Fakes(services, jobs, storage, keys, queues)
+

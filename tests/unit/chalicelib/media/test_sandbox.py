@@ -1,0 +1,77 @@
+"""Sandboxed runner and failure descriptions (uses only coreutils, no ffmpeg)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from chalicelib.media import sandbox
+from chalicelib.model.errors import MediaError, MediaTimeoutError
+
+
+def test_timeout_kills_whole_process_group() -> None:
+    started = time.monotonic()
+    with pytest.raises(MediaTimeoutError, match="timed out after 0.5s"):
+        sandbox.run(["sh", "-c", "sleep 30 & sleep 30"], 0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_rlimits_applied_and_stdin_closed() -> None:
+    code = (
+        "import os, resource; print(resource.getrlimit(resource.RLIMIT_CORE)[0],"
+        " resource.getrlimit(resource.RLIMIT_NOFILE)[0], resource.getrlimit(resource.RLIMIT_AS)[0],"
+        " os.path.samefile('/proc/self/fd/0', os.devnull))"
+    )
+    result = sandbox.run([sys.executable, "-c", code], 30)
+    core, nofile, address_space, stdin_is_devnull = result.stdout.decode().split()
+    assert (int(core), int(nofile), int(address_space)) == (0, 256, sandbox.DEFAULT_LIMITS.address_space)
+    assert stdin_is_devnull == "True"
+
+
+def test_file_size_limit() -> None:
+    limits = sandbox.Limits(file_size=1000)
+    with pytest.raises(MediaError, match="output size limit exceeded"):
+        sandbox.run(["head", "-c", "5000", "/dev/zero"], 10, limits=limits)
+
+
+def test_nonzero_exit_reason_uses_stderr_tail() -> None:
+    with pytest.raises(MediaError, match=r"^probe failed: second / third$"):
+        sandbox.run(["sh", "-c", "echo first >&2; echo second >&2; echo third >&2; exit 1"], 10, what="probe")
+    result = sandbox.run(["sh", "-c", "echo oops >&2; exit 3"], 10, check=False)
+    assert result.returncode == 3 and result.stderr.strip() == "oops"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "reason"),
+    [
+        ("[mov,mp4 @ 0x1] moov atom not found\nin.mp4: Invalid data found when processing input", "truncated"),
+        ("in.mp4: Invalid data found when processing input", "unrecognized or unsupported container"),
+        ("Protocol 'file' not on whitelist 'https'!", "disallowed protocol"),
+        ("", "exited with status 1"),
+    ],
+)
+def test_describe_failure(stderr: str, reason: str) -> None:
+    assert reason in sandbox.describe_failure(stderr, 1)
+
+
+def test_describe_signal() -> None:
+    assert sandbox.describe_failure("", -24) == "CPU time limit exceeded"
+
+
+def test_long_reason_is_truncated() -> None:
+    assert len(sandbox.describe_failure("x" * 5000, 1)) <= 300
+
+
+def test_cancel_stops_the_child_quickly() -> None:
+    import threading
+
+    from chalicelib.model.errors import JobAbandoned
+
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(JobAbandoned):
+        sandbox.run(["sleep", "30"], 60, cancel=cancel)
+    assert time.monotonic() - started < 3

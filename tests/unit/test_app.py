@@ -1,0 +1,158 @@
+"""The Chalice app in process (``chalice.test.Client``) on fake stores: routes, status codes,
+authentication and the upload-event handler. The same routes run against real servers in
+tests/integration."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.model.errors import StorageError, StorageRejectedError
+from chalicelib.model.kinds import JobState, TaskKind
+from chalicelib.stores.services import use_services
+from tests.support.fakes import Fakes, fake_services
+from tests.support.media import MEDIA
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    found = fake_services()
+    use_services(found.services)
+    yield found
+    use_services(None)
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    with Client(app) as c:
+        yield c
+
+
+def call(client: Client, fakes: Fakes, method: str, path: str, body: Any = None, owner: str = "alice",
+         key: str | None = None) -> tuple[int, Any]:
+    token = key if key is not None else fakes.keys.create(owner)
+    headers = {"X-Api-Key": token, "Content-Type": "application/json"}
+    payload = json.dumps(body).encode() if body is not None else b""
+    resp = client.http.request(method, path, headers=headers, body=payload)
+    return resp.status_code, (json.loads(resp.body) if resp.body else None)
+
+
+def new_job(client: Client, fakes: Fakes, owner: str = "alice", name: str = "clip.mp4") -> str:
+    status, body = call(client, fakes, "POST", "/jobs", {"filename": name, "size": 100, "content_type": "video/mp4"},
+                        owner=owner)
+    assert status == 201, body
+    return str(body["job_id"])
+
+
+def test_every_route_but_health_needs_a_key(client: Client, fakes: Fakes) -> None:
+    for method, path in (("GET", "/jobs"), ("POST", "/jobs"), ("GET", "/jobs/abc"), ("POST", "/jobs/delete")):
+        status, body = call(client, fakes, method, path, {}, key="ffk_nope_nope")
+        assert status == 401 and "API key" in body["error"]
+    assert client.http.get("/health").status_code == 200
+
+
+def test_create_validates_and_presigns_exactly_the_declared_size(client: Client, fakes: Fakes) -> None:
+    status, body = call(client, fakes, "POST", "/jobs", {"filename": "a.mp4", "size": 5, "content_type": "video/mp4",
+                                                         "options": {"crf": 30}})
+    assert status == 201 and body["state"] == "awaiting_upload" and body["options"]["crf"] == 30
+    assert body["upload"]["fields"]["x-size-range"] == "5-5" and body["job_id"] in body["key"]
+    for bad, words in (({"filename": "a.txt", "size": 5, "content_type": "video/mp4"}, "not a video file type"),
+                       ({"filename": "a.mp4", "size": 0, "content_type": "video/mp4"}, "size must be"),
+                       ({"filename": "a.mp4", "size": 5, "content_type": "video/mp4", "options": {"crf": 99}},
+                        "crf must be between"),
+                       ({"size": 5}, "'filename' is required")):
+        status, body = call(client, fakes, "POST", "/jobs", bad)
+        assert status == 400 and words in body["error"], body
+    resp = client.http.post("/jobs", headers={"X-Api-Key": fakes.keys.create("alice"),
+                                              "Content-Type": "application/json"}, body=b"{nope")
+    assert resp.status_code == 400 and "JSON" in json.loads(resp.body)["error"]
+
+
+def test_another_owners_job_is_not_found_on_every_route(client: Client, fakes: Fakes) -> None:
+    job_id = new_job(client, fakes, owner="alice")
+    for method, path in (("GET", f"/jobs/{job_id}"), ("DELETE", f"/jobs/{job_id}"),
+                         ("POST", f"/jobs/{job_id}/cancel"), ("POST", f"/jobs/{job_id}/multipart")):
+        status, _ = call(client, fakes, method, path, owner="mallory")
+        assert status == 404, (method, path)
+    assert call(client, fakes, "POST", "/jobs/delete", {"job_ids": [job_id]}, owner="mallory")[1] == {
+        "deleted": [], "not_found": [job_id]}
+    assert fakes.jobs.state(job_id) == JobState.AWAITING_UPLOAD
+
+
+def test_state_conflicts_are_409_and_limits_429(client: Client, fakes: Fakes) -> None:
+    job_id = new_job(client, fakes)
+    assert call(client, fakes, "POST", f"/jobs/{job_id}/cancel")[0] == 200
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/cancel")
+    assert status == 409 and "already cancelled" in body["error"]
+    assert call(client, fakes, "POST", f"/jobs/{job_id}/multipart")[0] == 409
+    key = fakes.keys.create("busy", limits={"max_active_jobs": 1})
+    body = {"filename": "a.mp4", "size": 5, "content_type": "video/mp4"}
+    assert call(client, fakes, "POST", "/jobs", body, key=key)[0] == 201
+    status, answer = call(client, fakes, "POST", "/jobs", body, key=key)
+    assert status == 429 and "1 jobs in progress" in answer["error"]
+
+
+def test_storage_errors_map_to_their_status_without_internals(client: Client, fakes: Fakes) -> None:
+    job_id = new_job(client, fakes)
+    status, body = call(client, fakes, "GET", f"/jobs/{job_id}/multipart/u/parts/0")
+    assert status == 400 and "part number" in body["error"]
+    fakes.storage.fail_with = StorageRejectedError("complete multipart upload: InvalidPart")
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart/u/complete",
+                        {"parts": [{"PartNumber": 1, "ETag": "x"}]})
+    assert status == 400 and "could not be completed" in body["error"]  # S3 refused what the client sent
+    fakes.storage.fail_with = StorageError("create multipart upload: endpoint unreachable")
+    assert call(client, fakes, "POST", f"/jobs/{job_id}/multipart")[0] == 502  # S3 unwell: a bad gateway
+    fakes.storage.fail_with = RuntimeError("secret internals")
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart")
+    assert status == 500 and body == {"error": "internal error"}
+
+
+def test_listing_pages_filters_and_bulk_delete(client: Client, fakes: Fakes) -> None:
+    ids = [new_job(client, fakes, name=f"{'cat' if i % 2 else 'dog'}-{i}.mp4") for i in range(5)]
+    new_job(client, fakes, owner="bob")
+    status, page = call(client, fakes, "GET", "/jobs?limit=2")
+    assert status == 200 and [j["job_id"] for j in page["jobs"]] == ids[::-1][:2] and page["next"]
+    status, rest = call(client, fakes, "GET", f"/jobs?limit=10&before={page['next']}")
+    assert [j["job_id"] for j in rest["jobs"]] == ids[::-1][2:] and rest["next"] is None
+    cats = call(client, fakes, "GET", "/jobs?q=CAT&order=oldest")[1]["jobs"]
+    assert [j["filename"] for j in cats] == ["cat-1.mp4", "cat-3.mp4"]
+    assert call(client, fakes, "GET", "/jobs?state=bogus")[0] == 400
+    status, result = call(client, fakes, "POST", "/jobs/delete", {"job_ids": ids[:3] + ["f" * 32]})
+    assert status == 200 and result == {"deleted": ids[:3], "not_found": ["f" * 32]}
+    assert set(fakes.jobs.records) - set(ids[3:]) == {j for j, r in fakes.jobs.records.items() if r["owner"] == "bob"}
+
+
+def _upload_event(client: Client, fakes: Fakes, job_id: str, source: Path) -> None:
+    key = fakes.jobs.get(job_id)["source_key"]
+    fakes.storage.objects[(fakes.services.settings.upload_bucket, key)] = source
+    record = {"eventName": "ObjectCreated:Post",
+              "s3": {"bucket": {"name": fakes.services.settings.upload_bucket}, "object": {"key": key}}}
+    event = client.events.generate_sqs_event(message_bodies=[json.dumps({"Records": [record]})],
+                                             queue_name=fakes.services.settings.upload_queue)
+    client.lambda_.invoke("on_upload", event)
+
+
+def test_upload_event_probes_plans_and_enqueues_every_part(client: Client, fakes: Fakes) -> None:
+    """The chunking Lambda in process: the real sandboxed probe on a real file, fake stores."""
+    job_id = new_job(client, fakes, name="sample.mp4")
+    _upload_event(client, fakes, job_id, MEDIA / "sample_with_increasing_timestamps_320w_240h.mp4")
+    job = fakes.jobs.get(job_id)
+    assert job["state"] == JobState.ENCODING, job.get("error")
+    kinds = [t.payload["kind"] for t in fakes.jobs.enqueued]
+    assert kinds[0] == TaskKind.AUDIO and kinds.count(TaskKind.CHUNK) == len(job["plan"]["chunks"]) > 1
+    assert sum(c["frame_count"] for c in job["plan"]["chunks"]) == 932  # the file's decoded frames
+    assert job["probe"]["video"]["width"] == 320 and job["probe"]["audio"]["sample_rate"] == 48000
+
+
+def test_upload_event_fails_a_non_video_with_a_plain_reason(client: Client, fakes: Fakes, tmp_path: Path) -> None:
+    job_id = new_job(client, fakes)
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video at all\n" * 100)
+    _upload_event(client, fakes, job_id, text)
+    job = fakes.jobs.get(job_id)
+    assert job["state"] == JobState.FAILED and "not a video" in job["error"] and fakes.jobs.enqueued == []

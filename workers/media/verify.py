@@ -1,0 +1,84 @@
+"""Check an assembled MP4 against its plan before it is published."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalicelib.media.probe import probe, top_level_boxes
+from chalicelib.model.errors import MediaError, VerificationError
+from chalicelib.model.facts import ProbeResult
+from chalicelib.model.plan import Plan
+
+AUDIO_TOLERANCE = 0.05  # seconds
+
+
+def atom_order(path: str) -> list[str]:
+    """Top-level MP4 box types of a local file, in file order."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return [box.type for box in top_level_boxes(lambda offset, n: os.pread(handle.fileno(), n, offset), size)]
+
+
+def _check(condition: bool, reason: str) -> None:
+    if not condition:
+        raise VerificationError(f"output verification failed: {reason}")
+
+
+def _check_audio(result: ProbeResult, expected_duration: float | None) -> dict[str, Any] | None:
+    audio = result.audio
+    if expected_duration is None:
+        _check(audio is None, "unexpected audio track")
+        return None
+    _check(audio is not None, "audio track missing")
+    assert audio is not None
+    _check(audio.codec == "aac", f"audio codec is {audio.codec}, expected aac")
+    _check(audio.sample_rate == 48_000, f"audio sample rate is {audio.sample_rate}, expected 48000")
+    _check(audio.channels == 2, f"audio has {audio.channels} channels, expected 2")
+    _check(
+        abs(audio.duration - expected_duration) <= AUDIO_TOLERANCE,
+        f"audio lasts {audio.duration:.3f}s, expected {expected_duration:.3f}s",
+    )
+    return {"codec": audio.codec, "channels": audio.channels, "sample_rate": audio.sample_rate,
+            "duration": audio.duration}
+
+
+def verify_output(path: str, plan: Plan, audio_expected_duration: float | None) -> dict[str, Any]:
+    """Check the assembled MP4 against the plan; return its metadata. Raises VerificationError."""
+    atoms = atom_order(path)
+    _check("moov" in atoms and "mdat" in atoms, "not an MP4 file")
+    _check(atoms.index("moov") < atoms.index("mdat"), "moov atom after mdat (not faststart)")
+    try:
+        result = probe(path)
+    except MediaError as exc:
+        raise VerificationError(f"output verification failed: {exc}") from None
+    video = result.video
+    _check(video is not None, "no video track")
+    assert video is not None
+    _check(video.codec == "h264", f"video codec is {video.codec}, expected h264")
+    _check(video.profile == "High", f"H.264 profile is {video.profile or 'unknown'}, expected High")
+    _check(video.pix_fmt == "yuv420p", f"pixel format is {video.pix_fmt}, expected yuv420p")
+    _check(video.rotation == 0, f"output still carries a {video.rotation} degree rotation")
+    _check((video.width, video.height) == (plan.width, plan.height), f"size {video.width}x{video.height}")
+    _check(
+        video.frame_count == plan.total_frames,
+        f"{video.frame_count} frames, expected {plan.total_frames}",
+    )
+    frame = 1 / plan.fps
+    _check(
+        abs(video.duration - plan.video_duration) <= frame + 1e-3,
+        f"video lasts {video.duration:.3f}s, expected {plan.video_duration:.3f}s",
+    )
+    audio = _check_audio(result, audio_expected_duration)
+    return {
+        "width": video.width,
+        "height": video.height,
+        "frames": video.frame_count,
+        "fps": video.avg_fps,
+        "video_codec": video.codec,
+        "profile": video.profile,
+        "pix_fmt": video.pix_fmt,
+        "duration": video.duration,
+        "size": result.size,
+        "bitrate": int(result.size * 8 / result.duration) if result.duration > 0 else 0,
+        "audio": audio,
+    }
