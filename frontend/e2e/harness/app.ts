@@ -15,19 +15,29 @@ export class AppPage {
 
   async open(path = '/'): Promise<void> {
     await this.page.goto(`${this.apiUrl}${path}`)
-    await this.page.getByRole('heading', { name: 'Jobs' }).waitFor()
+    await this.page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor()
   }
 
   async addFiles(...paths: string[]): Promise<void> {
     await this.page.locator('[data-testid=file-input]').setInputFiles(paths)
   }
 
-  /** The newest upload row of a file. */
-  upload(name: string): Locator {
-    return this.page.locator('[data-testid=upload-item]').filter({ hasText: name }).last()
+  /** Every card (one per video). */
+  cards(): Locator {
+    return this.page.locator('[data-testid=job-card]')
   }
 
-  /** The job id the upload row of ``name`` got from POST /jobs. */
+  /** The cards of a file, by its exact name (newest first). */
+  cardsOf(name: string): Locator {
+    return this.cards().filter({ has: this.page.locator(`[data-testid=job-name][title=${JSON.stringify(name)}]`) })
+  }
+
+  /** The upload part of the card of ``name`` that this browser is uploading (gone once its job is over). */
+  upload(name: string): Locator {
+    return this.cardsOf(name).locator('[data-testid=upload-item]').first()
+  }
+
+  /** The job id the upload of ``name`` got from POST /jobs. */
   async jobIdOf(name: string): Promise<string> {
     const row = this.upload(name)
     await row.and(this.page.locator('[data-job-id]:not([data-job-id=""])')).waitFor()
@@ -47,6 +57,7 @@ export class AppPage {
     return this.page.locator(`[data-testid=job-card][data-job-id="${jobId}"]`)
   }
 
+  /** Wait for the job's card to show the API state ``state``. */
   async jobState(jobId: string, state: string, timeout = 90_000): Promise<void> {
     await this.page.locator(`[data-testid=job-card][data-job-id="${jobId}"][data-state="${state}"]`).waitFor({ timeout })
   }
@@ -57,16 +68,44 @@ export class AppPage {
     return config.apiKey ?? ''
   }
 
-  /** GET an API path from the test (not through the page), as the local owner. */
-  async api<T>(path: string): Promise<{ status: number; body: T }> {
-    const resp = await fetch(`${this.apiUrl}${path}`, { headers: { 'X-Api-Key': await this.apiKey() } })
+  /** Call an API path from the test (not through the page), as the local owner. */
+  async api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { 'X-Api-Key': await this.apiKey() }
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json'
+    const resp = await fetch(`${this.apiUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? null : JSON.stringify(init.body),
+    })
     return { status: resp.status, body: (await resp.json().catch(() => null)) as T }
   }
 
-  async screenshot(name: string): Promise<string> {
+  /** Every job of ``query`` (e.g. "state=done"), paging through GET /jobs as the API says. */
+  async allJobs<T extends { job_id: string }>(query = ''): Promise<T[]> {
+    const jobs: T[] = []
+    let before: string | null = null
+    for (let page = 0; page < 100; page += 1) {
+      const params = new URLSearchParams(query)
+      params.set('limit', '100')
+      if (before) params.set('before', before)
+      const { status, body } = await this.api<{ jobs: T[]; next: string | null }>(`/jobs?${params.toString()}`)
+      if (status !== 200) throw new Error(`GET /jobs?${params.toString()} answered ${status}`)
+      jobs.push(...body.jobs)
+      if (!body.next) return jobs
+      before = body.next
+    }
+    throw new Error('more than 100 pages of jobs')
+  }
+
+  /** The job ids of the cards, in order. */
+  async cardIds(): Promise<string[]> {
+    return this.cards().evaluateAll((cards) => cards.map((c) => c.getAttribute('data-job-id') ?? ''))
+  }
+
+  async screenshot(name: string, { fullPage = true }: { fullPage?: boolean } = {}): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true })
     const path = join(ARTIFACTS, `${name}.png`)
-    await this.page.screenshot({ path, fullPage: true })
+    await this.page.screenshot({ path, fullPage })
     return path
   }
 }

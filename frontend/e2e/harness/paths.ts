@@ -8,3 +8,5 @@ export const MEDIA = join(ROOT, '..', 'shared', 'media')
 /** Screenshots, logs and generated files of a run (gitignored). */
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e')
 export const PYTHON = process.env.FRAMEFLEET_PYTHON ?? join(ROOT, '.venv', 'bin', 'python')
+/** The `framefleet` console script of the project's virtualenv. */
+export const FRAMEFLEET_BIN = process.env.FRAMEFLEET_BIN ?? join(ROOT, '.venv', 'bin', 'framefleet')

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { ARTIFACTS, PYTHON, ROOT } from './paths'
+import { ARTIFACTS, FRAMEFLEET_BIN, ROOT } from './paths'
 
 export interface RunningStack {
   url: string
@@ -38,7 +38,7 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Start `framefleet up` with a small multipart part size; resolves once the API answers. */
-export async function startStack(partSize = 5 * MIB): Promise<RunningStack> {
+export async function startStack(partSize = 5 * MIB, settings: Record<string, string> = {}): Promise<RunningStack> {
   const home = join(ARTIFACTS, 'stack')
   rmSync(home, { recursive: true, force: true }) // a fresh Valkey (its AOF would keep old jobs)
   mkdirSync(home, { recursive: true })
@@ -49,9 +49,11 @@ export async function startStack(partSize = 5 * MIB): Promise<RunningStack> {
     FRAMEFLEET_LEASE_SECONDS: '10',
     LOG_LEVEL: 'WARNING',
     POWERTOOLS_LOG_LEVEL: 'WARNING',
+    ...settings,
   }
   delete env.REDIS_URL
-  const child = spawn(PYTHON, ['-m', 'chalicelib.cli', 'up', '--workers', '2', '--port', String(port), '--home', home], {
+  // The console script (not a module path): it stays valid however the Python packages are laid out.
+  const child = spawn(FRAMEFLEET_BIN, ['up', '--workers', '2', '--port', String(port), '--home', home], {
     cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

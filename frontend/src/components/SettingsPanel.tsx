@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react'
-import { Button, FOCUS } from './ui'
+import { Button, FIELD, MUTED } from './ui'
 
 interface SettingsProps {
   apiKey: string
@@ -18,7 +18,7 @@ export function SettingsPanel({ apiKey, defaultKey, onSave, onClose }: SettingsP
     onClose()
   }
   return (
-    <div id="settings" className="border-b border-slate-200 bg-white">
+    <div id="settings" className="border-b border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900">
       <form onSubmit={submit} className="mx-auto flex max-w-6xl flex-wrap items-end gap-3 px-3 py-3 sm:px-4">
         <div className="flex min-w-0 flex-1 flex-col gap-1">
           <label htmlFor={inputId} className="text-sm font-medium">API key</label>
@@ -29,9 +29,9 @@ export function SettingsPanel({ apiKey, defaultKey, onSave, onClose }: SettingsP
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
             placeholder={defaultKey ? 'using the key from config.json' : 'not needed while the API has no authentication'}
-            className={`w-full rounded-md border border-slate-300 px-3 py-2 text-sm ${FOCUS}`}
+            className={`w-full ${FIELD}`}
           />
-          <p className="text-xs text-slate-500">Sent as <code>X-Api-Key</code> with every API call; stored only in this browser.</p>
+          <p className={`text-xs ${MUTED}`}>Sent as <code>X-Api-Key</code> with every API call; stored only in this browser.</p>
         </div>
         <div className="flex gap-2">
           <Button type="submit" variant="primary">Save</Button>

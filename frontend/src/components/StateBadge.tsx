@@ -1,21 +1,19 @@
-import { STATE_LABELS } from '../lib/format'
-import type { JobState } from '../lib/types'
+import { STATUS_LABELS, STATUS_TONES, type CardStatus, type Tone } from '../lib/cards'
 
-const COLORS: Record<JobState, string> = {
-  awaiting_upload: 'bg-sky-100 text-sky-800',
-  queued: 'bg-slate-100 text-slate-700',
-  probing: 'bg-slate-100 text-slate-700',
-  encoding: 'bg-indigo-100 text-indigo-800',
-  assembling: 'bg-violet-100 text-violet-800',
-  done: 'bg-emerald-100 text-emerald-800',
-  failed: 'bg-red-100 text-red-800',
-  cancelled: 'bg-amber-100 text-amber-800',
+const TONES: Record<Tone, string> = {
+  neutral: 'bg-slate-100 text-slate-800 dark:bg-slate-800 dark:text-slate-200',
+  info: 'bg-sky-100 text-sky-900 dark:bg-sky-950 dark:text-sky-200',
+  progress: 'bg-indigo-100 text-indigo-900 dark:bg-indigo-950 dark:text-indigo-200',
+  warning: 'bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-200',
+  success: 'bg-emerald-100 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200',
+  danger: 'bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200',
 }
 
-export function StateBadge({ state }: { state: JobState }) {
+/** The card's one status: upload states and job states in the same words everywhere. */
+export function StateBadge({ status }: { status: CardStatus }) {
   return (
-    <span data-testid="job-state" data-state={state} className={`shrink-0 rounded-full px-2 py-0.5 text-xs font-semibold ${COLORS[state]}`}>
-      {STATE_LABELS[state] ?? state}
+    <span data-testid="job-state" data-state={status} className={`shrink-0 rounded-full px-2 py-0.5 text-xs font-semibold whitespace-nowrap ${TONES[STATUS_TONES[status]]}`}>
+      {STATUS_LABELS[status]}
     </span>
   )
 }

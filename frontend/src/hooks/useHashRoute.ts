@@ -1,23 +1,40 @@
 import { useEffect, useState } from 'react'
+import { queryFromSearch, queryToSearch, type JobQuery } from '../lib/query'
 
-export type Route = { name: 'home' } | { name: 'job'; jobId: string }
+export type Route = { name: 'home'; query: JobQuery } | { name: 'job'; jobId: string }
 
-/** "#/jobs/<id>" → the result view of that job; anything else → home (works on static hosting). */
+/**
+ * "#/jobs/<id>" → the detail view of that job; "#/?q=…&state=…&order=…" → the dashboard with
+ * that search (kept across a reload); anything else → the dashboard (works on static hosting).
+ */
 export function parseRoute(hash: string): Route {
   const match = /^#\/jobs\/([A-Za-z0-9_-]+)$/.exec(hash)
-  return match?.[1] ? { name: 'job', jobId: match[1] } : { name: 'home' }
+  if (match?.[1]) return { name: 'job', jobId: match[1] }
+  const search = /^#\/?(\?.*)$/.exec(hash)?.[1] ?? ''
+  return { name: 'home', query: queryFromSearch(search) }
 }
 
 export function jobHref(jobId: string): string {
   return `#/jobs/${jobId}`
 }
 
+export function homeHref(query: JobQuery): string {
+  return `#/${queryToSearch(query)}`
+}
+
 export function useHashRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(window.location.hash))
+  const [hash, setHash] = useState(() => window.location.hash)
   useEffect(() => {
-    const onChange = (): void => setRoute(parseRoute(window.location.hash))
+    const onChange = (): void => setHash(window.location.hash)
     window.addEventListener('hashchange', onChange)
     return () => window.removeEventListener('hashchange', onChange)
   }, [])
-  return route
+  return parseRoute(hash)
+}
+
+/** Show ``query`` in the address bar without a new history entry per keystroke. */
+export function replaceHomeQuery(query: JobQuery): void {
+  const href = homeHref(query)
+  if (window.location.hash === href || (href === '#/' && window.location.hash === '')) return
+  window.history.replaceState(null, '', href)
 }

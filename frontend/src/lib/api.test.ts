@@ -48,10 +48,21 @@ describe('Api', () => {
     await expect(api.deleteJob('j')).resolves.toBeUndefined()
   })
 
-  it('explains refusals in plain words', () => {
+  it('keeps the API message of a refusal (the UI maps it to plain words)', () => {
     expect(errorMessage(401, { message: 'Unauthorized' })).toBe('Unauthorized')
-    expect(errorMessage(403, 'Forbidden')).toMatch(/set a valid API key in Settings/)
-    expect(errorMessage(502, null)).toBe('the API answered HTTP 502')
+    expect(errorMessage(400, { error: 'size must be positive' })).toBe('size must be positive')
+    expect(errorMessage(403, 'Forbidden')).toBe('HTTP 403')
+    expect(errorMessage(502, null)).toBe('HTTP 502')
     expect(new ApiError(401, 'x').unauthorized).toBe(true)
+  })
+
+  it('lists pages with the query and deletes in bulk', async () => {
+    const calls: Call[] = []
+    const api = new Api({ baseUrl: '', apiKey: () => '', fetchImpl: fakeFetch(200, { jobs: [], next: null, deleted: [], not_found: [] }, calls) })
+    await api.listJobs({ q: ' cat ', states: ['done', 'failed'], order: 'oldest' }, 50, '1700000000.5')
+    await api.deleteJobs(['a', 'b'])
+    expect(calls[0]?.url).toBe('/jobs?limit=50&before=1700000000.5&state=done%2Cfailed&q=cat&order=oldest')
+    expect(`${calls[1]?.init.method} ${calls[1]?.url}`).toBe('POST /jobs/delete')
+    expect(JSON.parse(String(calls[1]?.init.body))).toEqual({ job_ids: ['a', 'b'] })
   })
 })

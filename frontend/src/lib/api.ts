@@ -1,7 +1,9 @@
 // The framefleet REST API (README "REST API"). Every call sends X-Api-Key when a key is set.
+import { jobsPath, type JobQuery } from './query'
 import type {
   CreatedJob,
   CreatedMultipart,
+  DeleteResult,
   Job,
   JobOptions,
   JobPage,
@@ -23,15 +25,17 @@ export class ApiError extends Error {
   }
 }
 
-/** A readable message for a failed response: the API's {"error": "…"}, else the status. */
+/**
+ * The message of a failed response: the API's {"error": "…"} (a plain sentence), else the
+ * status. Only for logs and the error mapping (lib/errors.ts): the UI never shows it raw.
+ */
 export function errorMessage(status: number, body: unknown): string {
   if (typeof body === 'object' && body !== null) {
     const { error, message } = body as { error?: unknown; message?: unknown }
     if (typeof error === 'string' && error) return error
     if (typeof message === 'string' && message) return message
   }
-  if (status === 401 || status === 403) return 'the API refused the request: set a valid API key in Settings'
-  return `the API answered HTTP ${status}`
+  return `HTTP ${status}`
 }
 
 export interface ApiOptions {
@@ -92,8 +96,9 @@ export class Api {
     return this.request('GET', `/jobs/${enc(jobId)}`, undefined, signal)
   }
 
-  listJobs(limit = 50, signal?: AbortSignal): Promise<JobPage> {
-    return this.request('GET', `/jobs?limit=${limit}`, undefined, signal)
+  /** One page of the caller's jobs matching ``query``; ``before`` is the previous page's ``next``. */
+  listJobs(query: JobQuery, limit = 50, before: string | null = null, signal?: AbortSignal): Promise<JobPage> {
+    return this.request('GET', jobsPath(query, limit, before), undefined, signal)
   }
 
   cancelJob(jobId: string): Promise<Job> {
@@ -103,6 +108,11 @@ export class Api {
   /** DELETE /jobs/{id}: 204, the job and its files are gone (a running job is cancelled first). */
   async deleteJob(jobId: string): Promise<void> {
     await this.request('DELETE', `/jobs/${enc(jobId)}`)
+  }
+
+  /** POST /jobs/delete: up to 100 jobs at once (running ones are cancelled first). */
+  deleteJobs(jobIds: readonly string[]): Promise<DeleteResult> {
+    return this.request('POST', '/jobs/delete', { job_ids: jobIds })
   }
 
   createMultipart(jobId: string, signal?: AbortSignal): Promise<CreatedMultipart> {

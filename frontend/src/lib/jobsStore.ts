@@ -1,38 +1,73 @@
-// The dashboard's jobs: the newest page of GET /jobs plus GET /jobs/{id} (per-part status) for the
-// jobs that are still running, polled with backoff until every job is final.
+// The dashboard's jobs: pages of GET /jobs for the current search, filter and order (the first
+// page re-polled, older pages loaded on demand), plus GET /jobs/{id} (per-part status) for the
+// jobs the workers are on, polled with backoff until nothing can change.
 import { ApiError, type Api } from './api'
+import { describeError, type Problem } from './errors'
+import { addEncodeSample, encodeEstimate, framesDone, type EncodeEstimate, type EncodeSample } from './estimate'
 import { jobFingerprint, mergeJob, needsPolling, Poller, type PollOutcome } from './polling'
-import { isFinal, type Job } from './types'
+import { compareJobs, DEFAULT_QUERY, matchesQuery, sameQuery, type JobQuery } from './query'
+import { isFinal, isProcessing, type DeleteResult, type Job } from './types'
 
 export interface JobsSnapshot {
+  /** The listed jobs (matching the query), in its order. */
   jobs: Job[]
-  /** Set once the first page arrived. */
+  query: JobQuery
+  /** Set once the first page of this query arrived. */
   loaded: boolean
   /** The last poll's failure, in plain words. */
-  error: string | null
-  /** Polling is scheduled (false: every job is final). */
+  error: Problem | null
+  /** Polling is scheduled (false: nothing can change). */
   polling: boolean
+  /** More pages may follow the loaded ones. */
+  hasMore: boolean
+  loadingMore: boolean
+  moreError: Problem | null
 }
 
-const PAGE = 50
+export interface BulkDeleteOutcome {
+  deleted: string[]
+  notFound: string[]
+  /** Why the rest could not be deleted (a batch failed). */
+  problem: Problem | null
+}
+
+export interface StoreHooks {
+  /** Something in this browser is uploading (keep polling). */
+  uploading: () => boolean
+  /** Jobs uploaded from this browser whose rows are still shown. */
+  uploadedHere: () => ReadonlySet<string>
+}
+
+export const PAGE = 50
+const DELETE_BATCH = 100
 /** Final jobs whose chunk strip we have not seen yet, fetched a few per poll. */
 const BACKFILL_PER_POLL = 4
 
 export class JobsStore {
   readonly #api: Api
-  readonly #uploading: () => boolean
+  readonly #hooks: StoreHooks
   readonly #poller: Poller
   readonly #listeners = new Set<() => void>()
-  /** Jobs opened by id (a link to an older job): kept even when not on the first page. */
+  /** Jobs opened by id (a link to an older job): polled even when not listed. */
   readonly #pinned = new Set<string>()
   /** Jobs whose details were asked for once already. */
   readonly #detailed = new Set<string>()
-  #jobs = new Map<string, Job>()
-  #snapshot: JobsSnapshot = { jobs: [], loaded: false, error: null, polling: false }
+  readonly #samples = new Map<string, EncodeSample[]>()
+  /** Every job we know, listed or not. */
+  #known = new Map<string, Job>()
+  /** Listed job ids in order. */
+  #order: string[] = []
+  /** ``before`` for the page after the loaded ones; null: nothing more. */
+  #cursor: string | null = null
+  /** Bumped by every new query: answers to an older one are dropped. */
+  #generation = 0
+  #snapshot: JobsSnapshot = {
+    jobs: [], query: DEFAULT_QUERY, loaded: false, error: null, polling: false, hasMore: false, loadingMore: false, moreError: null,
+  }
 
-  constructor(api: Api, uploading: () => boolean) {
+  constructor(api: Api, hooks: StoreHooks) {
     this.#api = api
-    this.#uploading = uploading
+    this.#hooks = hooks
     this.#poller = new Poller(() => this.#poll())
     if (typeof window !== 'undefined') window.addEventListener('online', this.kick)
   }
@@ -54,15 +89,62 @@ export class JobsStore {
     this.#poller.stop()
   }
 
-  job(jobId: string): Job | undefined {
-    return this.#jobs.get(jobId)
+  job = (jobId: string): Job | undefined => this.#known.get(jobId)
+
+  /** Encode throughput and time left of a job that is encoding (an estimate). */
+  estimate(jobId: string, nowMs: number = Date.now()): EncodeEstimate | null {
+    const job = this.#known.get(jobId)
+    return job ? encodeEstimate(job, this.#samples.get(jobId) ?? [], nowMs) : null
   }
 
-  /** Fetch one job with its parts (the result view of a job that may not be on the first page). */
+  /** Show the jobs of another search, filter or order (from its first page). */
+  setQuery(query: JobQuery): void {
+    if (sameQuery(query, this.#snapshot.query)) return
+    this.#generation += 1
+    this.#order = []
+    this.#cursor = null
+    this.#snapshot = { ...this.#snapshot, query, loaded: false, hasMore: false, loadingMore: false, moreError: null }
+    this.kick()
+  }
+
+  /** Append the next page of the list (infinite scroll and the "Load more" button). */
+  async loadMore(): Promise<void> {
+    const cursor = this.#cursor
+    if (!cursor || this.#snapshot.loadingMore) return
+    const generation = this.#generation
+    const { query } = this.#snapshot
+    this.#snapshot = { ...this.#snapshot, loadingMore: true, moreError: null }
+    this.#publish()
+    try {
+      const page = await this.#api.listJobs(query, PAGE, cursor)
+      if (generation !== this.#generation) return
+      const listed = new Set(this.#order)
+      for (const job of page.jobs) {
+        this.#remember(job)
+        if (!listed.has(job.job_id) && matchesQuery(job, query)) this.#order.push(job.job_id)
+      }
+      this.#cursor = page.next
+      this.#snapshot = { ...this.#snapshot, loadingMore: false }
+      if (page.jobs.some((j) => !j.parts && isFinal(j.state))) this.#poller.kick() // their chunk strips
+    } catch (err) {
+      if (generation !== this.#generation) return
+      this.#snapshot = { ...this.#snapshot, loadingMore: false, moreError: describeError(err, 'load more jobs') }
+    }
+    this.#publish()
+  }
+
+  /** Fetch one job with its parts (the detail view of a job that may not be listed). */
   async load(jobId: string): Promise<Job> {
     this.#pinned.add(jobId)
-    const job = await this.#api.getJob(jobId)
-    this.#jobs.set(jobId, mergeJob(this.#jobs.get(jobId), job))
+    let job: Job
+    try {
+      job = await this.#api.getJob(jobId)
+    } catch (err) {
+      if (!this.#known.has(jobId)) this.#pinned.delete(jobId) // a job we cannot see is not polled either
+      throw err
+    }
+    this.#detailed.add(jobId)
+    this.#remember(job)
     if (!isFinal(job.state)) this.#poller.kick()
     this.#publish()
     return job
@@ -70,8 +152,7 @@ export class JobsStore {
 
   async cancel(jobId: string): Promise<void> {
     try {
-      const job = await this.#api.cancelJob(jobId)
-      this.#jobs.set(jobId, mergeJob(this.#jobs.get(jobId), job))
+      this.#remember(await this.#api.cancelJob(jobId))
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) throw err // 409: it ended meanwhile
     }
@@ -84,58 +165,126 @@ export class JobsStore {
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err // already gone
     }
-    this.#jobs.delete(jobId)
-    this.#pinned.delete(jobId)
+    this.#forget([jobId])
     this.kick()
+  }
+
+  /** Delete many jobs (POST /jobs/delete, 100 per request). */
+  async removeMany(jobIds: readonly string[]): Promise<BulkDeleteOutcome> {
+    const outcome: BulkDeleteOutcome = { deleted: [], notFound: [], problem: null }
+    for (let i = 0; i < jobIds.length; i += DELETE_BATCH) {
+      let result: DeleteResult
+      try {
+        result = await this.#api.deleteJobs(jobIds.slice(i, i + DELETE_BATCH))
+      } catch (err) {
+        outcome.problem = describeError(err, 'delete these jobs')
+        break
+      }
+      outcome.deleted.push(...result.deleted)
+      outcome.notFound.push(...result.not_found)
+      this.#forget([...result.deleted, ...result.not_found])
+    }
+    this.kick()
+    return outcome
+  }
+
+  #forget(jobIds: readonly string[]): void {
+    const gone = new Set(jobIds)
+    for (const id of gone) {
+      this.#known.delete(id)
+      this.#pinned.delete(id)
+      this.#samples.delete(id)
+    }
+    this.#order = this.#order.filter((id) => !gone.has(id))
+  }
+
+  #remember(fresh: Job): Job {
+    const merged = mergeJob(this.#known.get(fresh.job_id), fresh)
+    this.#known.set(fresh.job_id, merged)
+    if (merged.state === 'encoding') {
+      const sample = { at: Date.now(), chunks: merged.progress.chunks_done, frames: framesDone(merged.parts) }
+      this.#samples.set(merged.job_id, addEncodeSample(this.#samples.get(merged.job_id) ?? [], sample))
+    } else {
+      this.#samples.delete(merged.job_id)
+    }
+    return merged
   }
 
   async #poll(): Promise<PollOutcome> {
     if (typeof navigator !== 'undefined' && navigator.onLine === false) {
       return { changed: false, active: false } // the 'online' event polls again
     }
-    const before = this.#jobs
+    const generation = this.#generation
+    const { query } = this.#snapshot
+    const before = new Map([...this.#known].map(([id, job]) => [id, jobFingerprint(job)]))
+    const stateBefore = new Map([...this.#known].map(([id, job]) => [id, job.state]))
+    const beforeOrder = this.#order.join()
     try {
-      const page = await this.#api.listJobs(PAGE)
-      const next = new Map<string, Job>()
-      for (const job of page.jobs) next.set(job.job_id, mergeJob(before.get(job.job_id), job))
-      for (const id of this.#pinned) {
-        const pinned = before.get(id)
-        if (pinned && !next.has(id)) next.set(id, pinned)
+      const page = await this.#api.listJobs(query, PAGE)
+      if (generation !== this.#generation) return { changed: true, active: true } // the query changed meanwhile
+      const head = page.jobs.map((job) => this.#remember(job))
+      this.#order = this.#withTail(head, page.next, query)
+      if (this.#order.length <= head.length) this.#cursor = page.next
+
+      // Per-part status of every job the workers are on (listed, opened, uploaded here), a
+      // last look at the ones that just ended, and a few final ones never seen in detail.
+      const uploadedHere = this.#hooks.uploadedHere()
+      const watched = new Set([...this.#order, ...this.#pinned, ...uploadedHere])
+      const jobs = [...watched].flatMap((id) => this.#known.get(id) ?? [])
+      const justEnded = (j: Job): boolean => { const was = stateBefore.get(j.job_id); return isFinal(j.state) && was !== undefined && !isFinal(was) }
+      const running = jobs.filter((j) => isProcessing(j.state) || justEnded(j))
+      const unknown = [...watched].filter((id) => !this.#known.has(id) || (uploadedHere.has(id) && !this.#order.includes(id)))
+      const backfill = head.filter((j) => isFinal(j.state) && !j.parts && !this.#detailed.has(j.job_id)).slice(0, BACKFILL_PER_POLL)
+      const ids = [...new Set([...running.map((j) => j.job_id), ...unknown, ...backfill.map((j) => j.job_id)])]
+      const details = await Promise.all(ids.map((id) => this.#api.getJob(id).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) this.#forget([id])
+        return null
+      })))
+      if (generation !== this.#generation) return { changed: true, active: true }
+      for (const detail of details) {
+        if (!detail) continue
+        this.#detailed.add(detail.job_id)
+        this.#remember(detail)
       }
-      // Per-part status of every job still running, a last look at the ones that just ended,
-      // and a few final jobs never seen in detail (after a reload).
-      const jobs = [...next.values()]
-      const running = jobs.filter((j) => !isFinal(j.state) || !isFinal(before.get(j.job_id)?.state ?? 'done'))
-      const backfill = jobs.filter((j) => !j.parts && !this.#detailed.has(j.job_id) && !running.includes(j)).slice(0, BACKFILL_PER_POLL)
-      const details = await Promise.all([...running, ...backfill].map((j) => {
-        this.#detailed.add(j.job_id)
-        return this.#api.getJob(j.job_id).catch(() => null)
-      }))
-      for (const detail of details) if (detail) next.set(detail.job_id, mergeJob(next.get(detail.job_id), detail))
-      this.#jobs = next
+      // A job that left the filter (e.g. it finished while "In progress" is shown) leaves the list.
+      this.#order = this.#order.filter((id) => { const j = this.#known.get(id); return j !== undefined && matchesQuery(j, query) })
+
       this.#snapshot = { ...this.#snapshot, error: null, loaded: true }
-      const changed = next.size !== before.size
-        || [...next.values()].some((j) => { const old = before.get(j.job_id); return !old || jobFingerprint(old) !== jobFingerprint(j) })
-      const pending = [...next.values()].some((j) => !j.parts && !this.#detailed.has(j.job_id))
-      const active = pending || needsPolling(next.values(), this.#uploading())
+      const changed = this.#order.join() !== beforeOrder
+        || [...this.#known].some(([id, job]) => before.get(id) !== jobFingerprint(job))
+      const pending = head.some((j) => isFinal(j.state) && !j.parts && !this.#detailed.has(j.job_id))
+      const visible = [...new Set([...this.#order, ...this.#pinned, ...uploadedHere])].flatMap((id) => this.#known.get(id) ?? [])
+      const active = pending || needsPolling(visible, this.#hooks.uploading(), uploadedHere)
       this.#publish(active)
       return { changed: changed || backfill.length > 0, active }
     } catch (err) {
-      this.#snapshot = { ...this.#snapshot, error: pollError(err) }
-      this.#publish(true)
+      if (generation === this.#generation) {
+        this.#snapshot = { ...this.#snapshot, error: describeError(err, 'load your jobs') }
+        this.#publish(true)
+      }
       throw err
     }
   }
 
+  /**
+   * The first page, then the already loaded jobs that come after its last one (older pages stay
+   * as they are while the first is refreshed). Nothing after it when the API says it was all.
+   */
+  #withTail(head: readonly Job[], next: string | null, query: JobQuery): string[] {
+    const ids = head.map((j) => j.job_id)
+    const last = head[head.length - 1]
+    if (next === null || !last) return ids
+    const inHead = new Set(ids)
+    const tail = this.#order.filter((id) => {
+      const job = this.#known.get(id)
+      return job && !inHead.has(id) && compareJobs(last, job, query.order) < 0 && matchesQuery(job, query)
+    })
+    return [...ids, ...tail]
+  }
+
   #publish(polling: boolean = this.#poller.active): void {
-    this.#snapshot = { ...this.#snapshot, jobs: [...this.#jobs.values()], polling }
+    const jobs = this.#order.flatMap((id) => this.#known.get(id) ?? [])
+    this.#snapshot = { ...this.#snapshot, jobs, polling, hasMore: this.#cursor !== null }
     for (const listener of this.#listeners) listener()
   }
-}
-
-/** What went wrong with a poll, in words that say what to do. */
-export function pollError(err: unknown): string {
-  if (err instanceof ApiError && err.unauthorized) return `The API refused the key (${err.message}). Set a valid API key in Settings.`
-  if (err instanceof ApiError) return `The API answered with an error: ${err.message}`
-  return `Could not reach the API: ${err instanceof Error ? err.message : String(err)}`
 }

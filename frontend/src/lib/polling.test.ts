@@ -17,11 +17,18 @@ describe('nextDelay', () => {
 })
 
 describe('needsPolling', () => {
-  it('stops only when every job is final and nothing uploads', () => {
+  it('stops when every job is final and nothing uploads', () => {
     expect(needsPolling([makeJob('a', 'done'), makeJob('b', 'failed'), makeJob('c', 'cancelled')], false)).toBe(false)
     expect(needsPolling([makeJob('a', 'done'), makeJob('b', 'encoding')], false)).toBe(true)
+    expect(needsPolling([makeJob('q', 'queued')], false)).toBe(true)
     expect(needsPolling([makeJob('a', 'done')], true)).toBe(true)
     expect(needsPolling([], false)).toBe(false)
+  })
+
+  it('does not poll for an upload nobody is sending, but does for one sent from here', () => {
+    expect(needsPolling([makeJob('a', 'awaiting_upload')], false)).toBe(false)
+    expect(needsPolling([makeJob('a', 'awaiting_upload')], false, new Set(['a']))).toBe(true)
+    expect(needsPolling([makeJob('a', 'awaiting_upload')], false, new Set(['b']))).toBe(false)
   })
 })
 
@@ -38,10 +45,25 @@ describe('merging fresh job records', () => {
     expect(mergeJob(undefined, done('https://s3/x')).output?.url).toBe('https://s3/x')
   })
 
+  it('takes the fresh URL once the kept one is about to expire', () => {
+    const signed = (url: string, expires: number) => makeJob('a', 'done', {
+      output: { url, url_expires_at: expires, size: 1, duration: 1, width: 2, height: 2, bitrate: 8 },
+    })
+    const now = 1_700_000_000
+    expect(mergeJob(signed('first', now + 3600), signed('second', now + 7200), now).output).toMatchObject({ url: 'first', url_expires_at: now + 3600 })
+    expect(mergeJob(signed('first', now + 60), signed('second', now + 3660), now).output).toMatchObject({ url: 'second', url_expires_at: now + 3660 })
+  })
+
   it('takes fresh parts when there are some', () => {
     const old = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'running' as const } } }
     const fresh = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'done' as const } } }
     expect(mergeJob(old, fresh).parts?.v00000?.state).toBe('done')
+  })
+
+  it('keeps a chunk\'s planned frame count when a later status leaves it out', () => {
+    const old = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'queued' as const, frames: 300 }, v00001: { state: 'queued' as const, frames: 12 } } }
+    const fresh = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'done' as const, attempt: 1 }, v00001: { state: 'running' as const, frames: 13 } } }
+    expect(mergeJob(old, fresh).parts).toEqual({ v00000: { state: 'done', attempt: 1, frames: 300 }, v00001: { state: 'running', frames: 13 } })
   })
 
   it('merges a page in its order', () => {

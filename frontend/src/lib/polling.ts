@@ -1,6 +1,6 @@
 // Status polling: fast while something changes, backing off while idle, stopped when every job
 // is final and nothing is uploading.
-import { isFinal, type Job } from './types'
+import { isProcessing, type Job } from './types'
 
 export interface BackoffPolicy {
   /** First and post-change delay (ms). */
@@ -18,10 +18,17 @@ export function nextDelay(previous: number, changed: boolean, policy: BackoffPol
   return Math.min(policy.max, Math.max(policy.min, Math.round(previous * policy.factor)))
 }
 
-/** Whether another poll can change anything the dashboard shows. */
-export function needsPolling(jobs: Iterable<Pick<Job, 'state'>>, uploading: boolean): boolean {
+/**
+ * Whether another poll can change anything the dashboard shows: an upload in this browser, a job
+ * the workers are on, or a job this browser uploaded that the server has not picked up yet. A job
+ * merely awaiting an upload nobody is sending (an interrupted one) does not keep polling alive.
+ */
+export function needsPolling(jobs: Iterable<Pick<Job, 'state' | 'job_id'>>, uploading: boolean, uploadedHere: ReadonlySet<string> = new Set()): boolean {
   if (uploading) return true
-  for (const job of jobs) if (!isFinal(job.state)) return true
+  for (const job of jobs) {
+    if (isProcessing(job.state)) return true
+    if (job.state === 'awaiting_upload' && uploadedHere.has(job.job_id)) return true
+  }
   return false
 }
 
@@ -31,17 +38,38 @@ export function jobFingerprint(job: Job): string {
   return `${job.state}|${job.progress.chunks_done}/${job.progress.chunks_total}|${job.progress.audio}|${parts}`
 }
 
+/** Keep an output URL this long before its expiry; after that the fresh one is taken. */
+export const URL_MARGIN_SECONDS = 120
+
 /**
  * A fresh job record over the one we have: keeps the parts (the list view has none) and the
- * output URL (re-signed on every response: replacing it would reload the player).
+ * output URL (re-signed on every response: replacing it would reload the player) while it is
+ * valid for a while yet.
  */
-export function mergeJob(old: Job | undefined, fresh: Job): Job {
+export function mergeJob(old: Job | undefined, fresh: Job, nowSeconds: number = Date.now() / 1000): Job {
   if (!old) return fresh
-  const parts = fresh.parts ?? old.parts
-  const output = fresh.output && old.output ? { ...fresh.output, url: old.output.url } : fresh.output
+  const parts = fresh.parts ? keepPlannedFrames(old.parts, fresh.parts) : old.parts
+  const keepUrl = old.output && (!old.output.url_expires_at || old.output.url_expires_at - nowSeconds > URL_MARGIN_SECONDS)
+  const output = fresh.output && old.output && keepUrl
+    ? { ...fresh.output, url: old.output.url, ...(old.output.url_expires_at ? { url_expires_at: old.output.url_expires_at } : {}) }
+    : fresh.output
   const merged: Job = { ...fresh, output }
   if (parts) merged.parts = parts
   return merged
+}
+
+/** A part's planned frame count, once seen, stays (a status update may not repeat it). */
+function keepPlannedFrames(old: Job['parts'], fresh: NonNullable<Job['parts']>): NonNullable<Job['parts']> {
+  if (!old) return fresh
+  let merged: NonNullable<Job['parts']> | null = null
+  for (const [id, part] of Object.entries(fresh)) {
+    const frames = old[id]?.frames
+    if (part.frames === undefined && frames !== undefined) {
+      merged ??= { ...fresh }
+      merged[id] = { ...part, frames }
+    }
+  }
+  return merged ?? fresh
 }
 
 /** Merge a page of the job list (newest first) into what we know. */

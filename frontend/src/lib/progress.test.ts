@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { addSample, chunkStrip, countByState, encodePercent, jobBar, timeLeft, transferRate } from './progress'
-import type { JobProgress, JobState } from './types'
+import { addSample, chunkStrip, countByState, encodePercent, timeLeft, transferRate } from './progress'
+import type { JobProgress } from './types'
 
 const progress = (chunks_done: number, chunks_total: number, audio: string | null = null): JobProgress =>
   ({ chunks_done, chunks_total, audio, percent: 0 })
@@ -12,31 +12,6 @@ describe('encodePercent', () => {
     expect(encodePercent(progress(2, 2, 'running'))).toBe(66.7)
     expect(encodePercent(progress(2, 2, 'done'))).toBe(100)
     expect(encodePercent(progress(0, 3, 'done'))).toBe(25)
-  })
-})
-
-describe('jobBar', () => {
-  const bar = (state: JobState, p = progress(1, 4), upload: number | null = null) => jobBar({ state, progress: p }, upload)
-
-  it('shows the upload first', () => {
-    expect(bar('awaiting_upload', progress(0, 0), 0.4567)).toEqual({ phase: 'upload', percent: 45.7, label: 'uploading 45.7 %' })
-    expect(bar('awaiting_upload', progress(0, 0), 1)).toMatchObject({ percent: 100 })
-    expect(bar('awaiting_upload', progress(0, 0))).toEqual({ phase: 'upload', percent: 0, label: 'waiting for the upload' })
-  })
-
-  it('then the encode from chunks done', () => {
-    expect(bar('queued')).toMatchObject({ phase: 'prepare', percent: 0 })
-    expect(bar('probing')).toMatchObject({ phase: 'prepare', label: 'reading the video' })
-    expect(bar('encoding', progress(3, 4, 'done'))).toEqual({ phase: 'encode', percent: 80, label: 'encoding 80 %' })
-    expect(bar('assembling')).toMatchObject({ phase: 'assemble', percent: 100 })
-    expect(bar('done', progress(0, 0))).toMatchObject({ phase: 'done', percent: 100 })
-    expect(bar('failed')).toMatchObject({ phase: 'failed', percent: 25 })
-    expect(bar('cancelled')).toMatchObject({ phase: 'cancelled' })
-  })
-
-  it('clamps out-of-range upload fractions', () => {
-    expect(bar('awaiting_upload', progress(0, 0), 1.7).percent).toBe(100)
-    expect(bar('awaiting_upload', progress(0, 0), -1).percent).toBe(0)
   })
 })
 

@@ -1,14 +1,6 @@
-// Progress of a job as the dashboard shows it: upload %, then encode % from the parts done.
-import type { Job, JobProgress, PartState, PartStatus } from './types'
-
-export type Phase = 'upload' | 'prepare' | 'encode' | 'assemble' | 'done' | 'failed' | 'cancelled'
-
-export interface JobBar {
-  phase: Phase
-  /** 0–100, one decimal. */
-  percent: number
-  label: string
-}
+// Progress of a job: encode % from the parts done, the chunk strip, upload speed and time left
+// (the card's bar and status are in cards.ts).
+import type { JobProgress, PartState, PartStatus } from './types'
 
 const clampPercent = (value: number): number => Math.round(Math.min(100, Math.max(0, value)) * 10) / 10
 
@@ -19,31 +11,6 @@ export function encodePercent(progress: JobProgress): number {
   if (total <= 0) return 0
   const done = progress.chunks_done + (progress.audio === 'done' ? 1 : 0)
   return clampPercent((100 * done) / total)
-}
-
-/** The bar of one job; ``uploadFraction`` is this browser's upload progress (0–1) if it uploads it. */
-export function jobBar(job: Pick<Job, 'state' | 'progress'>, uploadFraction: number | null = null): JobBar {
-  switch (job.state) {
-    case 'awaiting_upload': {
-      const percent = clampPercent(100 * (uploadFraction ?? 0))
-      return { phase: 'upload', percent, label: uploadFraction === null ? 'waiting for the upload' : `uploading ${percent} %` }
-    }
-    case 'queued':
-    case 'probing':
-      return { phase: 'prepare', percent: 0, label: job.state === 'queued' ? 'queued' : 'reading the video' }
-    case 'encoding': {
-      const percent = encodePercent(job.progress)
-      return { phase: 'encode', percent, label: `encoding ${percent} %` }
-    }
-    case 'assembling':
-      return { phase: 'assemble', percent: 100, label: 'assembling' }
-    case 'done':
-      return { phase: 'done', percent: 100, label: 'done' }
-    case 'failed':
-      return { phase: 'failed', percent: encodePercent(job.progress), label: 'failed' }
-    case 'cancelled':
-      return { phase: 'cancelled', percent: encodePercent(job.progress), label: 'cancelled' }
-  }
 }
 
 export interface StripCell {

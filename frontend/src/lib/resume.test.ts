@@ -24,6 +24,21 @@ describe('ResumeStore', () => {
     expect(new ResumeStore(storage, () => now).get(file)).toBeNull()
   })
 
+  it('expires a record with its job\'s upload window when it is known', () => {
+    const storage = new MemoryStorage()
+    let now = 0
+    new ResumeStore(storage, () => now).save(file, { ...record, expiresAt: 5000 })
+    now = 4999
+    expect(new ResumeStore(storage, () => now).get(file)?.jobId).toBe('j1')
+    now = 5000
+    expect(new ResumeStore(storage, () => now).get(file)).toBeNull()
+    // A window longer than the default day is honoured too.
+    now = 0
+    new ResumeStore(storage, () => now).save(file, { ...record, expiresAt: RESUME_MAX_AGE_MS * 2 })
+    now = RESUME_MAX_AGE_MS + 1
+    expect(new ResumeStore(storage, () => now).get(file)?.jobId).toBe('j1')
+  })
+
   it('shrugs off corrupt storage', () => {
     const storage = new MemoryStorage()
     storage.setItem('framefleet.uploads', '{not json')

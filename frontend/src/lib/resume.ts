@@ -7,6 +7,8 @@ export interface ResumeRecord {
   key: string
   partSize: number
   savedAt: number
+  /** End of the job's upload window (ms): the record is useless after it. */
+  expiresAt?: number
 }
 
 export interface FileIdentity {
@@ -16,7 +18,7 @@ export interface FileIdentity {
 }
 
 const STORAGE_KEY = 'framefleet.uploads'
-/** Presigned part URLs and S3's unfinished uploads do not live forever; neither do our notes. */
+/** Without a known upload window: presigned part URLs and S3's unfinished uploads do not live forever. */
 export const RESUME_MAX_AGE_MS = 24 * 3600 * 1000
 
 export function fingerprint(file: FileIdentity): string {
@@ -44,7 +46,7 @@ export class ResumeStore {
   }
 
   #write(records: Record<string, ResumeRecord>): void {
-    const fresh = Object.entries(records).filter(([, r]) => this.#now() - r.savedAt < RESUME_MAX_AGE_MS)
+    const fresh = Object.entries(records).filter(([, r]) => this.#live(r))
     try {
       this.#storage.setItem(STORAGE_KEY, JSON.stringify(Object.fromEntries(fresh)))
     } catch {
@@ -52,10 +54,15 @@ export class ResumeStore {
     }
   }
 
+  /** Still worth resuming: within the job's upload window (or a day when it is not known). */
+  #live(record: ResumeRecord): boolean {
+    if (record.expiresAt) return this.#now() < record.expiresAt
+    return this.#now() - record.savedAt < RESUME_MAX_AGE_MS
+  }
+
   get(file: FileIdentity): ResumeRecord | null {
     const record = this.#read()[fingerprint(file)]
-    if (!record || this.#now() - record.savedAt >= RESUME_MAX_AGE_MS) return null
-    return record
+    return record && this.#live(record) ? record : null
   }
 
   save(file: FileIdentity, record: Omit<ResumeRecord, 'savedAt'>): void {

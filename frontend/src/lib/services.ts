@@ -23,6 +23,9 @@ export function createServices(config: RuntimeConfig, apiKey: () => string): Ser
   const api = new Api({ baseUrl: config.apiUrl, apiKey })
   let jobs: JobsStore | null = null
   const uploader = new Uploader(api, new ResumeStore(browserStorage()), { onJob: () => jobs?.kick() })
-  jobs = new JobsStore(api, () => uploader.getSnapshot().some((u) => u.status !== 'uploaded' && u.status !== 'error'))
+  jobs = new JobsStore(api, {
+    uploading: () => uploader.getSnapshot().some((u) => u.status !== 'uploaded' && u.status !== 'error'),
+    uploadedHere: () => uploader.jobIds(),
+  })
   return { api, uploader, jobs }
 }

@@ -2,7 +2,8 @@
 
 export const FINAL_STATES = ['done', 'failed', 'cancelled'] as const
 export type FinalState = (typeof FINAL_STATES)[number]
-export type JobState = 'awaiting_upload' | 'queued' | 'probing' | 'encoding' | 'assembling' | FinalState
+export const JOB_STATES = ['awaiting_upload', 'queued', 'probing', 'encoding', 'assembling', ...FINAL_STATES] as const
+export type JobState = (typeof JOB_STATES)[number]
 
 export type PartState = 'queued' | 'running' | 'done' | 'retried'
 
@@ -10,6 +11,10 @@ export interface PartStatus {
   state: PartState
   attempt?: number
   worker?: string
+  /** Frames this chunk produced (once done). */
+  frames?: number
+  /** Seconds its encode took. */
+  seconds?: number
 }
 
 export interface JobOptions {
@@ -27,8 +32,18 @@ export interface JobProgress {
   percent: number
 }
 
+export interface AudioFacts {
+  codec?: string
+  channels?: number
+  sample_rate?: number
+  start?: number
+  duration?: number
+}
+
 export interface JobOutput {
   url: string
+  /** Epoch seconds when ``url`` stops working. */
+  url_expires_at?: number
   filename?: string
   size: number
   duration: number
@@ -37,11 +52,38 @@ export interface JobOutput {
   bitrate: number
   frames?: number
   source_size?: number | null
+  video_codec?: string
+  profile?: string
+  pix_fmt?: string
+  fps?: number
+  audio?: AudioFacts | null
+}
+
+export interface VideoFacts {
+  codec?: string
+  width?: number
+  height?: number
+  rotation?: number
+  display_width?: number
+  display_height?: number
+  pix_fmt?: string
+  bit_depth?: number
+  avg_fps?: number
+  frame_count?: number
+  duration?: number
+  profile?: string
+  keyframe_interval?: number
+  color_transfer?: string
+  color_primaries?: string
 }
 
 export interface ProbeSummary {
+  format_name?: string
+  size?: number
   duration?: number | null
-  video?: { width?: number; height?: number; codec?: string } | null
+  start_time?: number
+  video?: VideoFacts | null
+  audio?: AudioFacts | null
 }
 
 export interface Job {
@@ -49,9 +91,15 @@ export interface Job {
   state: JobState
   filename: string | null
   size: number | null
+  content_type?: string | null
   options: JobOptions | null
+  /** Epoch seconds. */
   created_at: number | null
   updated_at: number | null
+  /** While awaiting_upload: epoch seconds after which the job no longer accepts its upload. */
+  upload_expires_at?: number | null
+  /** A still frame of the video, once the API makes one. */
+  poster_url?: string | null
   progress: JobProgress
   timings: Record<string, number>
   probe: ProbeSummary | null
@@ -66,12 +114,18 @@ export interface JobPage {
   next: string | null
 }
 
+export interface DeleteResult {
+  deleted: string[]
+  not_found: string[]
+}
+
 export interface CreatedJob {
   job_id: string
   state: JobState
   key: string
   multipart: { part_size: number; max_parts: number }
   options: JobOptions
+  upload_expires_at?: number
 }
 
 export interface CreatedMultipart {
@@ -88,4 +142,9 @@ export interface UploadedPart {
 
 export function isFinal(state: JobState): state is FinalState {
   return (FINAL_STATES as readonly string[]).includes(state)
+}
+
+/** States in which workers are busy with the job (its parts move). */
+export function isProcessing(state: JobState): boolean {
+  return state === 'queued' || state === 'probing' || state === 'encoding' || state === 'assembling'
 }

@@ -54,6 +54,16 @@ describe('uploadStatus', () => {
     expect(uploadStatus(file({ error: 'boom', isPaused: true }), true)).toBe('error')
   })
 
+  it('explains a stopped upload in plain words, never the raw S3 answer', () => {
+    const view = toUploadView(file({ error: '<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>' }), ctx())
+    expect(view.problem?.message).toBe('The storage refused part of the upload.')
+    expect(view.problem?.next).toMatch(/Retry/)
+    const refused = { message: 'Video is 21000 s long, over your 14400 s limit.', next: 'Check the file and the options, then try again.' }
+    const job = toUploadView(file({ error: 'x', meta: { choice: { preset: 'web', max_height: 1, crf: 1 }, jobProblem: refused } }), ctx())
+    expect(job.problem).toEqual(refused)
+    expect(toUploadView(file(), ctx()).problem).toBeNull()
+  })
+
   it('counts parts like Uppy cuts them', () => {
     expect(partsTotal(12 * MIB, 5 * MIB)).toBe(3)
     expect(partsTotal(10 * MIB, 5 * MIB)).toBe(2)

@@ -1,4 +1,5 @@
 // One row of the upload list, derived from Uppy's file state (pure: unit-tested).
+import { describeUploadError, type Problem } from './errors'
 import { timeLeft, transferRate, type Sample } from './progress'
 
 export type UploadStatus = 'preparing' | 'uploading' | 'paused' | 'offline' | 'uploaded' | 'error'
@@ -7,6 +8,8 @@ export interface UploadView {
   id: string
   name: string
   size: number
+  /** The file's modification time (ms), part of its identity when resuming. */
+  lastModified: number
   jobId: string | null
   choice: { preset: string; max_height: number; crf: number }
   bytesSent: number
@@ -17,7 +20,8 @@ export interface UploadView {
   /** seconds, null while unknown. */
   eta: number | null
   status: UploadStatus
-  error: string | null
+  /** What stopped the upload, in plain words (never Uppy's or S3's raw text). */
+  problem: Problem | null
   partsDone: number
   partsTotal: number
   /** Parts S3 already had when the upload was resumed (not sent again). */
@@ -34,9 +38,10 @@ export interface UppyFileLike {
   id: string
   name?: string
   size: number | null
+  data?: unknown
   isPaused?: boolean
   error?: string | null
-  meta: { choice: UploadView['choice']; jobId?: string }
+  meta: { choice: UploadView['choice']; jobId?: string; jobProblem?: Problem }
   progress: { bytesUploaded: number | false | null; bytesTotal: number | null; uploadComplete?: boolean; uploadStarted: number | null }
 }
 
@@ -72,6 +77,7 @@ export function toUploadView(file: UppyFileLike, ctx: ViewContext): UploadView {
     id: file.id,
     name: file.name ?? 'video',
     size,
+    lastModified: (file.data as { lastModified?: number } | undefined)?.lastModified ?? 0,
     jobId: file.meta.jobId ?? null,
     choice: file.meta.choice,
     bytesSent: sent,
@@ -79,7 +85,7 @@ export function toUploadView(file: UppyFileLike, ctx: ViewContext): UploadView {
     speed,
     eta: status === 'uploaded' ? 0 : moving ? timeLeft(sent, total, speed) : null,
     status,
-    error: file.error ?? null,
+    problem: status === 'error' ? (file.meta.jobProblem ?? describeUploadError(file.error)) : null,
     partsDone: file.progress.uploadComplete ? partsTotal(size, ctx.partSize) : (ctx.parts?.done.size ?? 0),
     partsTotal: partsTotal(size, ctx.partSize),
     partsResumed: ctx.parts?.resumed.size ?? 0,

@@ -4,6 +4,8 @@
 import AwsS3, { type AwsS3Part } from '@uppy/aws-s3'
 import Uppy, { type UppyFile } from '@uppy/core'
 import { ApiError, type Api } from './api'
+import { describeError, type Problem } from './errors'
+import { audioOnlyReason } from './mediaHeader'
 import { addSample, type Sample } from './progress'
 import { ResumeStore, type FileIdentity } from './resume'
 import { withRetry } from './retry'
@@ -21,6 +23,9 @@ export interface UploadMeta {
   jobId?: string
   /** Why the job could not be created (the upload then fails with this reason). */
   jobError?: string
+  jobProblem?: Problem
+  /** Continue this job's upload (a file picked again on an interrupted job's card). */
+  resumeJobId?: string
 }
 
 type UploadBody = Record<string, never>
@@ -44,7 +49,11 @@ export class Uploader {
   readonly #samples = new Map<string, Sample[]>()
   readonly #parts = new Map<string, PartProgress>()
   readonly #partSizes = new WeakMap<object, number>()
+  /** End of each job's upload window (ms): the resume record expires with it. */
+  readonly #expiry = new Map<string, number>()
   #snapshot: UploadView[] = []
+  /** The part size the API last recommended. */
+  #partSize: number | null = null
   #online = typeof navigator === 'undefined' ? true : navigator.onLine
 
   constructor(api: Api, resume: ResumeStore, hooks: UploaderHooks) {
@@ -95,25 +104,40 @@ export class Uploader {
 
   getSnapshot = (): UploadView[] => this.#snapshot
 
-  /** Upload progress (0–1) of the job this browser is uploading, or null. */
-  uploadFraction(jobId: string): number | null {
-    const view = this.#snapshot.find((u) => u.jobId === jobId)
-    return view ? view.percent / 100 : null
+  /** The upload of this job running in this browser, if any. */
+  uploadOf(jobId: string): UploadView | null {
+    return this.#snapshot.find((u) => u.jobId === jobId) ?? null
+  }
+
+  /** Job ids this browser uploads or has uploaded (their rows are still there). */
+  jobIds(): Set<string> {
+    return new Set(this.#snapshot.flatMap((u) => (u.jobId && u.status !== 'error' ? [u.jobId] : [])))
   }
 
   // -- actions ---------------------------------------------------------------------------
-  /** Add files (each becomes a job); returns the reasons of the files refused before upload. */
-  add(files: readonly File[], choice: EncodeChoice, maxBytes: number): string[] {
+  /**
+   * Add files (each becomes a job). Refused before upload, with the reason: what is not a
+   * video, too large, already in the list, or audio only by its header.
+   */
+  async add(files: readonly File[], choice: EncodeChoice, maxBytes: number, resumeJobId?: string): Promise<{ refused: string[]; added: string[] }> {
+    const checks = await Promise.all(files.map(async (file) =>
+      rejectionReason(file, maxBytes) ?? this.#duplicate(file) ?? (await audioOnlyReason(file))))
     const refused: string[] = []
-    for (const file of files) {
-      const reason = rejectionReason(file, maxBytes) ?? this.#duplicate(file)
+    const added: string[] = []
+    files.forEach((file, i) => {
+      const reason = checks[i]
       if (reason) {
         refused.push(reason)
-        continue
+        return
       }
-      this.uppy.addFile({ name: file.name, type: file.type, data: file, meta: { choice }, source: 'local' })
-    }
-    return refused
+      try {
+        const meta: UploadMeta = resumeJobId ? { choice, resumeJobId } : { choice }
+        added.push(this.uppy.addFile({ name: file.name, type: file.type, data: file, meta, source: 'local' }))
+      } catch {
+        refused.push(`${file.name} is already in the upload list.`)
+      }
+    })
+    return { refused, added }
   }
 
   pause(id: string): void {
@@ -153,6 +177,16 @@ export class Uploader {
     else this.#refresh()
   }
 
+  /** Stop this browser's upload of a job that is being deleted (no cancel call: it goes anyway). */
+  drop(jobId: string): void {
+    const view = this.uploadOf(jobId)
+    const file = view && this.uppy.getFile(view.id)
+    if (!view || !file) return
+    this.pause(view.id)
+    this.#resume.forget(identityOf(file))
+    this.dismiss(view.id)
+  }
+
   /** Drop rows of uploads whose jobs are over (the dashboard has them). */
   dismissJobs(jobIds: ReadonlySet<string>): void {
     for (const view of this.#snapshot) if (view.jobId && view.status === 'uploaded' && jobIds.has(view.jobId)) this.dismiss(view.id)
@@ -166,7 +200,11 @@ export class Uploader {
       try {
         await this.#attachJob(file)
       } catch (err) {
-        this.uppy.setFileMeta(id, { ...file.meta, jobError: err instanceof Error ? err.message : String(err) })
+        this.uppy.setFileMeta(id, {
+          ...file.meta,
+          jobError: err instanceof Error ? err.message : String(err),
+          jobProblem: describeError(err, 'create a job for this file'),
+        })
       }
     }))
   }
@@ -177,14 +215,27 @@ export class Uploader {
     const known = this.#resume.get(identity)
     if (known) {
       const job = await this.#api.getJob(known.jobId).catch(() => null)
-      if (job?.state === 'awaiting_upload') {
+      const open = !job?.upload_expires_at || Date.now() / 1000 < job.upload_expires_at
+      if (job?.state === 'awaiting_upload' && open) {
         this.#partSizes.set(file.data as object, known.partSize)
-        this.uppy.setFileMeta(file.id, { ...file.meta, jobId: known.jobId })
+        this.uppy.setFileMeta(file.id, { ...file.meta, jobError: undefined, jobProblem: undefined, jobId: known.jobId })
         this.uppy.setFileState(file.id, { s3Multipart: { uploadId: known.uploadId, key: known.key } } as Partial<UploadFile>)
         this.#hooks.onJob(known.jobId)
         return
       }
       this.#resume.forget(identity)
+    }
+    if (file.meta.resumeJobId) {
+      // Picked again on the card of a job whose upload this browser has no record of (another
+      // browser, cleared storage): a new multipart upload of the same job.
+      const job = await this.#api.getJob(file.meta.resumeJobId).catch(() => null)
+      if (job?.state === 'awaiting_upload' && (!job.upload_expires_at || Date.now() / 1000 < job.upload_expires_at)) {
+        this.#partSizes.set(file.data as object, this.#partSize ?? FALLBACK_PART_SIZE)
+        if (job.upload_expires_at) this.#expiry.set(job.job_id, job.upload_expires_at * 1000)
+        this.uppy.setFileMeta(file.id, { ...file.meta, jobError: undefined, jobProblem: undefined, jobId: job.job_id })
+        this.#hooks.onJob(job.job_id)
+        return
+      }
     }
     const { choice } = file.meta
     const created = await this.#api.createJob({
@@ -199,15 +250,20 @@ export class Uploader {
       return
     }
     this.#partSizes.set(file.data as object, created.multipart.part_size)
-    this.uppy.setFileMeta(file.id, { ...file.meta, jobId: created.job_id })
+    this.#partSize = created.multipart.part_size
+    const expires = created.upload_expires_at ?? (await this.#api.getJob(created.job_id).catch(() => null))?.upload_expires_at
+    if (expires) this.#expiry.set(created.job_id, expires * 1000)
+    this.uppy.setFileMeta(file.id, { ...file.meta, jobError: undefined, jobProblem: undefined, jobId: created.job_id })
     this.#hooks.onJob(created.job_id)
   }
 
   #createMultipart = async (file: UploadFile): Promise<{ uploadId: string; key: string }> => {
     const jobId = jobIdOf(file)
     const created = await withRetry(() => this.#api.createMultipart(jobId))
+    const expiresAt = this.#expiry.get(jobId)
     this.#resume.save(identityOf(file), {
       jobId, uploadId: created.upload_id, key: created.key, partSize: this.#partSizes.get(file.data as object) ?? created.part_size,
+      ...(expiresAt ? { expiresAt } : {}),
     })
     return { uploadId: created.upload_id, key: created.key }
   }
