@@ -109,10 +109,10 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
 
 
 def without_frame_times(result: ProbeResult) -> ProbeResult:
-    """The probe without its per-frame timestamps (the plan already holds what encoders need)."""
+    """The probe without its per-frame tables (the plan already holds what encoders need)."""
     if result.video is None:
         return result
-    return replace(result, video=replace(result.video, frame_times=()))
+    return replace(result, video=replace(result.video, frame_times=(), keyframes=()))
 
 
 def check_limits(result: ProbeResult, limits: dict[str, float]) -> None:

@@ -277,8 +277,10 @@ class _Packets:
     audio_end: int | None = None
 
 
-def _scan_packets(container: InputContainer, video_index: int, audio_index: int | None) -> _Packets:
-    """Demux (no decode) video and audio packets; collect what ffmpeg will actually decode."""
+def _scan_packets(container: InputContainer, video_index: int, audio_index: int | None,
+                  key_dts: set[int] | None = None) -> _Packets:
+    """Demux (no decode) video and audio packets; collect what ffmpeg will actually decode.
+    ``key_dts``: the decode timestamps of the keyframes, where the index knows them."""
     streams = [s for s in container.streams if s.index in (video_index, audio_index)]
     found = _Packets()
     max_pts = None
@@ -290,7 +292,7 @@ def _scan_packets(container: InputContainer, video_index: int, audio_index: int 
             continue
         if packet.stream.index == video_index:
             found.pts.append(ts)
-            if packet.is_keyframe:
+            if packet.dts in key_dts if key_dts is not None else packet.is_keyframe:
                 found.keyframes.append(ts)
             if max_pts is None or ts >= max_pts:
                 max_pts, found.last_duration = ts, packet.duration or 0
@@ -379,6 +381,10 @@ def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -
     duration = times[-1] + last_len
     keyframes = sorted({*packets.keyframes, pts[-1]})
     gaps = [float((b - a) * time_base) for a, b in zip(keyframes, keyframes[1:])]
+    # pts are unique per frame in any file ffmpeg decodes in order; a keyframe's index is its rank.
+    rank = {p: i for i, p in enumerate(pts)}
+    # None flagged at all: assume the worst (only the first frame starts a decode) for planning.
+    keyframe_indices = tuple(sorted({rank[k] for k in packets.keyframes if k in rank})) or (0,)
     return VideoInfo(
         **facts,
         avg_fps=len(times) / duration,
@@ -387,6 +393,7 @@ def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -
         first_pts=float(first * time_base),
         frame_times=times,
         keyframe_interval=max(gaps, default=duration),
+        keyframes=keyframe_indices,
     )
 
 
@@ -428,11 +435,15 @@ def probe_in_process(source: str) -> ProbeResult:
             duration = (container.duration or 0) / 1_000_000
             start_time = (container.start_time or 0) / 1_000_000
             video_index, audio_index = video.index, audio.index if audio else None
+            # MP4/MOV: sync samples come from the index (stss); the timestamp pass below reads
+            # zeros instead of sample data, and packets lose the keyframe flags parsers set.
+            key_dts = ({e.timestamp for e in video.index_entries if e.is_keyframe and not e.is_discard}
+                       if format_name == MOV_FAMILY else None)
         if format_name == MOV_FAMILY:
             boxes = top_level_boxes(src.read_at, src.size)
             reader.zero = [(b.offset + b.header, b.offset + b.size) for b in boxes if b.type == "mdat"]
         with _open_container(reader) as container:
-            packets = _scan_packets(container, video_index, audio_index)
+            packets = _scan_packets(container, video_index, audio_index, key_dts)
             video_tb = container.streams[video_index].time_base
             if video_tb is None:
                 raise InvalidMediaError("the video stream has no time base")

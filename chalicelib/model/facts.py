@@ -67,6 +67,9 @@ class VideoInfo(Record):
     keyframe_interval: float = 0.0  # longest gap between flagged keyframes, seconds
     color_transfer: str = ""  # ffmpeg's name (smpte2084 = PQ, arib-std-b67 = HLG); "" = unspecified
     color_primaries: str = ""
+    # Frame indices (presentation order) of the source's keyframes: where a decoder can start.
+    # Empty when unknown (then every chunk is assumed to start decoding near its first frame).
+    keyframes: tuple[int, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class ProbeResult(Record):
         """Small dict for the job record (no per-frame data)."""
         video = None
         if self.video is not None:
-            video = {k: v for k, v in self.video.to_dict().items() if k != "frame_times"}
+            video = {k: v for k, v in self.video.to_dict().items() if k not in ("frame_times", "keyframes")}
         audio = self.audio.to_dict() if self.audio else None
         return {
             "format_name": self.format_name,

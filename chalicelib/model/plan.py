@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.model.errors import InvalidMediaError
@@ -17,6 +18,11 @@ MIN_LAST_CHUNK_FRACTION = 0.5
 # drop frames before the real start with a trim filter).
 INDEXED_SEEK_FORMATS = frozenset({MOV_FAMILY, "matroska,webm", "avi"})
 MIN_PREROLL = 3.0
+# Work bound: frames decoded across all chunks ≤ this × the source's frames, whatever its GOP
+# structure (a chunk decodes from the keyframe its seek lands on). A source with one keyframe
+# would otherwise make every chunk decode from the start: work growing with the square of the length.
+MAX_DECODE_RATIO = 1.25
+MAX_CHUNKS = 2000
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,9 @@ class Chunk(Record):
     seek: float  # seconds relative to the input's start_time, for `-ss` (0: no seek)
     start: float  # frame_times[start_frame]
     duration: float  # next chunk start - start (last chunk: up to the last frame's end)
-    trim: float = 0.0  # after seeking, drop decoded frames earlier than this (seconds past `seek`)
+    # Pre-roll formats: drop decoded frames whose source timestamp (seconds, the stream's own pts)
+    # is earlier than this; 0 = keep every frame from the seek on.
+    keep_from: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,56 @@ def chunk_starts(total_frames: int, gop: int, gops_per_chunk: int) -> list[int]:
     return starts
 
 
+def decode_start(start: int, frame_times: Sequence[float], keyframes: Sequence[int], preroll: float) -> int:
+    """The first frame a chunk starting at frame ``start`` decodes: the keyframe at or before its seek.
+
+    The seek aims half a frame before ``start`` (minus the pre-roll), so a keyframe exactly at
+    ``start`` is not the one it lands on. Unknown keyframes (empty): the seek lands on ``start``.
+    """
+    if start == 0 or not keyframes:
+        return start
+    target = (frame_times[start - 1] + frame_times[start]) / 2 - preroll
+    last_before = max(0, bisect_right(frame_times, target) - 1)
+    k = bisect_right(keyframes, last_before) - 1
+    return keyframes[k] if k >= 0 else 0
+
+
+def decoded_frames(starts: Sequence[int], total: int, overhead: Callable[[int], int]) -> int:
+    """Frames decoded by chunks starting at ``starts``: each one's own plus its seek overhead."""
+    return total + sum(overhead(s) for s in starts)
+
+
+def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[int], int],
+                   max_ratio: float = MAX_DECODE_RATIO) -> list[int]:
+    """Chunk starts (GOP multiples) whose decode overhead stays within ``max_ratio``.
+
+    1. Move every boundary to the GOP boundary within half a chunk of it that costs the least
+       extra decoding (just after a source keyframe where there is one).
+    2. Drop the costliest boundaries (merging chunks) until the total is within the budget: a
+       boundary's overhead does not depend on the others, so dropping saves exactly its cost.
+    """
+    if len(starts) < 2 or max_ratio == float("inf"):
+        return starts
+    size = starts[1] - starts[0]
+    moved = [0]
+    for nominal in starts[1:]:
+        low = max(moved[-1] + gop, nominal - size // 2)
+        high = min(total - 1, nominal + size // 2)
+        first = -(-low // gop) * gop
+        candidates = range(first, high + 1, gop)
+        if candidates:
+            moved.append(min(candidates, key=lambda c: (overhead(c), abs(c - nominal))))
+    budget = max_ratio * total
+    spent = decoded_frames(moved, total, overhead)
+    keep = set(moved)
+    for boundary in sorted(moved[1:], key=overhead, reverse=True):
+        if spent <= budget:
+            break
+        keep.discard(boundary)
+        spent -= overhead(boundary)
+    return sorted(keep)
+
+
 def seek_preroll(probe: ProbeResult) -> float:
     """Seconds to seek before a chunk's first frame (0 where the demuxer seeks exactly)."""
     if probe.format_name in INDEXED_SEEK_FORMATS or probe.video is None:
@@ -96,17 +154,17 @@ def seek_preroll(probe: ProbeResult) -> float:
     return max(MIN_PREROLL, 2 * probe.video.keyframe_interval)
 
 
-def _chunks(
-    starts: Sequence[int], frame_times: Sequence[float], video_duration: float, offset: float, preroll: float
-) -> tuple[Chunk, ...]:
-    """``offset``: first frame time relative to the input start_time."""
+def _chunks(starts: Sequence[int], frame_times: Sequence[float], video_duration: float, offset: float,
+            first_pts: float, preroll: float) -> tuple[Chunk, ...]:
+    """``offset``: first frame time relative to the input start_time; ``first_pts`` its own timestamp."""
     total = len(frame_times)
     bounds = [*starts, total]
     chunks = []
     for i, (first, end) in enumerate(zip(bounds, bounds[1:])):
         # Seek to halfway between the previous frame and this one: ffmpeg's accurate seek keeps
         # frames with pts >= seek, and a half-frame margin survives every timestamp rounding.
-        target = 0.0 if first == 0 else offset + (frame_times[first - 1] + frame_times[first]) / 2
+        middle = 0.0 if first == 0 else (frame_times[first - 1] + frame_times[first]) / 2
+        target = 0.0 if first == 0 else offset + middle
         seek = max(0.0, target - preroll)
         stop = frame_times[end] if end < total else video_duration
         chunks.append(
@@ -117,25 +175,35 @@ def _chunks(
                 seek=seek,
                 start=frame_times[first],
                 duration=stop - frame_times[first],
-                trim=target - seek,
+                # The cut by source timestamp, not by time since the seek: how ffmpeg rebases
+                # timestamps after a seek differs between demuxers (MPEG-TS with audio first).
+                keep_from=first_pts + middle if target > seek else 0.0,
             )
         )
     return tuple(chunks)
 
 
-def plan_chunks(probe: ProbeResult, options: EncodeOptions) -> Plan:
-    """Split the probed video into whole-GOP chunks of about ``options.chunk_seconds``."""
+def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio: float = MAX_DECODE_RATIO) -> Plan:
+    """Split the probed video into whole-GOP chunks of about ``options.chunk_seconds``, as many as
+    the decode budget allows (``max_decode_ratio=inf``: chunks of exactly that length, which
+    only the seam tests ask for)."""
     video = probe.video
     if video is None or video.frame_count == 0:
         raise InvalidMediaError("not a video file (no video stream)")
     fps = video.avg_fps if video.avg_fps > 0 else 30.0
     gop = gop_frames(fps, options)
-    gops_per_chunk = max(1, round(options.chunk_seconds * fps / gop))
-    starts = chunk_starts(video.frame_count, gop, gops_per_chunk)
+    gops_per_chunk = max(1, round(options.chunk_seconds * fps / gop), -(-video.frame_count // (gop * MAX_CHUNKS)))
+    preroll = seek_preroll(probe)
+
+    def overhead(start: int) -> int:
+        return start - decode_start(start, video.frame_times, video.keyframes, preroll)
+
+    starts = bounded_starts(chunk_starts(video.frame_count, gop, gops_per_chunk), video.frame_count, gop, overhead,
+                            max_decode_ratio)
     width, height = output_size(video.display_width, video.display_height, options.max_width, options.max_height)
     return Plan(
         chunks=_chunks(
-            starts, video.frame_times, video.duration, video.first_pts - probe.start_time, seek_preroll(probe)
+            starts, video.frame_times, video.duration, video.first_pts - probe.start_time, video.first_pts, preroll
         ),
         total_frames=video.frame_count,
         gop_frames=gop,

@@ -1,6 +1,7 @@
 """What the REST routes do; ``app.py`` only parses requests and shapes responses."""
 from __future__ import annotations
 
+import time
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -69,6 +70,7 @@ def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
         "upload": {"method": "POST", "url": post["url"], "fields": post["fields"]},
         "multipart": {"part_size": svc.settings.part_size, "max_parts": 10000},
         "expires_in": svc.settings.upload_url_expiry,
+        "upload_expires_at": round(time.time() + svc.settings.upload_window_seconds),
         "options": options.to_dict(),
     }
 

@@ -51,7 +51,9 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
     if state == JobState.AWAITING_UPLOAD and job.get("created_at"):
         view["upload_expires_at"] = round(job["created_at"] + svc.settings.upload_window_seconds)
     if with_parts:
-        view["parts"] = svc.jobs.parts(job["id"])
+        # Where a part's file sits in the work bucket is ours, not the caller's business.
+        view["parts"] = {name: {k: v for k, v in part.items() if k != "key"}
+                         for name, part in svc.jobs.parts(job["id"]).items()}
     if state == JobState.DONE and job.get("output"):
         output = dict(job["output"])
         output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, output["key"],

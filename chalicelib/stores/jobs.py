@@ -268,9 +268,13 @@ class JobStore:
         return str(self._complete(keys=keys, args=args))
 
     def set_part(self, job_id: str, part: str, status: dict[str, Any]) -> None:
-        """Update a part's dashboard status unless it is already done."""
-        if not self.r.sismember(self._done_key(job_id), part):
-            self.r.hset(self._parts_key(job_id), part, json.dumps(status))
+        """Update a part's dashboard status unless it is already done; fields not given (its
+        frame count) are kept."""
+        if self.r.sismember(self._done_key(job_id), part):
+            return
+        known = self.r.hget(self._parts_key(job_id), part)
+        merged = {**(json.loads(known) if known else {}), **status}
+        self.r.hset(self._parts_key(job_id), part, json.dumps(merged))
 
     def update(self, job_id: str, **fields: Any) -> None:
         """Set informational fields (never the state)."""

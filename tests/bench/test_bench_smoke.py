@@ -145,7 +145,8 @@ def test_scaling_and_memory_smoke(bench: Bench) -> None:
 def test_control_plane_smoke(bench: Bench) -> None:
     result = bench.get("control")
     redis = result["redis"]
-    assert [j["chunks"] for j in redis["jobs"]] == [2, 4]
+    few, many = (j["chunks"] for j in redis["jobs"])
+    assert 1 <= few < many  # two chunk counts: per-chunk commands are their difference
     assert redis["per_chunk"] > 0 and redis["idle_per_worker_per_second"] > 0
     if control.wrk_binary() is None:
         pytest.skip("wrk not installed (make bench installs it): the HTTP load part did not run")

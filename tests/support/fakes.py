@@ -161,7 +161,8 @@ class FakeJobs:
         return "ok"
 
     def set_part(self, job_id: str, part: str, status: dict[str, Any]) -> None:
-        self.part_status.setdefault(job_id, {})[part] = status
+        parts = self.part_status.setdefault(job_id, {})
+        parts[part] = {**parts.get(part, {}), **status}
 
     def update(self, job_id: str, **fields: Any) -> None:
         fields.pop("state", None)

@@ -46,10 +46,14 @@ class Transcode:
     chunk_paths: list[Path]
 
 
-def transcode(source: str, options: EncodeOptions, workdir: Path) -> Transcode:
-    """probe → plan → encode every chunk + audio → assemble → verify, all on local files."""
+def transcode(source: str, options: EncodeOptions, workdir: Path, *,
+              max_decode_ratio: float = float("inf")) -> Transcode:
+    """probe → plan → encode every chunk + audio → assemble → verify, all on local files.
+
+    Chunks of exactly ``chunk_seconds`` by default, whatever the decode cost: these tests are
+    about seams, and want many of them (the stack plans within the budget)."""
     probed = probe(source)
-    plan = plan_chunks(probed, options)
+    plan = plan_chunks(probed, options, max_decode_ratio=max_decode_ratio)
     chunk_paths = [workdir / f"chunk{c.index:05d}.mp4" for c in plan.chunks]
     for chunk, path in zip(plan.chunks, chunk_paths):
         encode_chunk(source, chunk, plan, options, str(path), timeout=TIMEOUT)

@@ -24,7 +24,7 @@ def _seek_args(seconds: float) -> list[str]:
 
 def video_filter(chunk: Chunk, plan: Plan) -> str:
     """[Pre-roll trim,] scale (after ffmpeg's autorotate), square pixels, 8-bit 4:2:0, t=0 start."""
-    trim = [f"trim=start={chunk.trim:.6f}"] if chunk.trim > 0 else []
+    trim = [f"trim=start={chunk.keep_from:.6f}"] if chunk.keep_from > 0 else []
     return ",".join(
         [
             *trim,
@@ -64,8 +64,10 @@ def chunk_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, ou
         ffmpeg_binary(),
         *sandbox.GLOBAL_ARGS,
         # Input seek (before -i) is accurate: ffmpeg decodes from the previous keyframe and drops
-        # frames with pts < seek. seek + trim sits half a frame before start_frame, which survives
-        # any timestamp rounding; trim > 0 only for demuxers needing a pre-roll (see plan.py).
+        # frames with pts < seek, which sits half a frame before start_frame (survives any
+        # timestamp rounding). Demuxers needing a pre-roll (see plan.py) seek earlier and cut by
+        # the source's own timestamps instead (-copyts keeps them for the trim filter).
+        *(["-copyts"] if chunk.keep_from > 0 else []),
         *_seek_args(chunk.seek),
         *sandbox.input_args(source),
         "-map", f"0:{plan.video_index}",

@@ -47,6 +47,8 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
         size = out.stat().st_size
     check_cancel(cancel)
     status = {"state": PartState.DONE, "key": key, "attempt": task.attempt, "seconds": encode_seconds, "bytes": size}
+    if not is_audio:
+        status["frames"] = plan.chunks[int(task.payload["index"])].frame_count
     assembly = TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.ASSEMBLE))
     outcome = svc.jobs.complete_part(job_id, part, status, assembly)
     if outcome in ("duplicate", "ignored"):

@@ -174,3 +174,10 @@ def test_jobs_whose_preparation_never_finishes_are_failed_by_the_sweeper(fx: Fix
     assert fx.jobs.get(stuck)["state"] == JobState.FAILED and "never finished" in fx.jobs.get(stuck)["error"]
     assert fx.jobs.get(fine)["state"] == JobState.ENCODING
     assert fx.jobs.sweep_stalled(0) == []  # swept members are forgotten
+
+
+def test_part_status_keeps_its_frame_count_through_running_and_retries(fx: Fixture) -> None:
+    job_id = fx.new_job()
+    fx.jobs.set_part(job_id, chunk_part(0), {"state": "queued", "frames": 60})
+    fx.jobs.set_part(job_id, chunk_part(0), {"state": "running", "attempt": 1, "worker": "w"})
+    assert fx.jobs.parts(job_id)[chunk_part(0)] == {"state": "running", "attempt": 1, "worker": "w", "frames": 60}

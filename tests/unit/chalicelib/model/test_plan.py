@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,17 @@ from hypothesis import strategies as st
 from chalicelib.model.errors import InvalidMediaError
 from chalicelib.model.facts import ProbeResult
 from chalicelib.model.options import EncodeOptions
-from chalicelib.model.plan import Plan, chunk_starts, output_size, plan_chunks, seek_preroll
+from chalicelib.model.plan import (
+    MAX_CHUNKS,
+    MAX_DECODE_RATIO,
+    Plan,
+    chunk_starts,
+    decode_start,
+    decoded_frames,
+    output_size,
+    plan_chunks,
+    seek_preroll,
+)
 from tests.support.probes import make_probe
 
 frame_gaps = st.lists(st.floats(min_value=0.001, max_value=0.2), min_size=1, max_size=400)
@@ -45,10 +57,12 @@ def test_seek_lands_between_previous_and_start_frame(gaps: list[float], offset: 
     )
     plan = plan_chunks(probe, EncodeOptions(chunk_seconds=1.0))
     for chunk in plan.chunks[1:]:
-        position = chunk.seek + chunk.trim - offset  # relative to the first frame
+        # The cut: by source timestamp after a pre-roll seek, else the seek itself.
+        position = chunk.keep_from - (1.0 + offset) if chunk.keep_from else chunk.seek - offset
         assert times[chunk.start_frame - 1] < position < times[chunk.start_frame]
-        assert chunk.seek >= 0 and chunk.trim >= 0
-    assert plan.chunks[0].seek == 0 and plan.chunks[0].trim == 0
+        assert chunk.seek >= 0 and chunk.keep_from >= 0
+        assert chunk.keep_from == 0 or chunk.seek <= chunk.keep_from - 1.0
+    assert plan.chunks[0].seek == 0 and plan.chunks[0].keep_from == 0
 
 
 @given(total=st.integers(1, 100_000), gop=st.integers(1, 300), per_chunk=st.integers(1, 20))
@@ -143,3 +157,73 @@ def test_audio_duration_is_measured_from_first_video_frame() -> None:
     probe = make_probe(tuple(i / 30 for i in range(90)), first_pts=0.5, audio=True)  # audio 0 .. 3 s
     assert plan_chunks(probe, EncodeOptions()).audio_duration == pytest.approx(3.0 - 0.5)
     assert plan_chunks(make_probe((0.0, 0.1)), EncodeOptions()).audio_duration is None
+
+
+def _decode_ratio(plan: Plan, probe: ProbeResult) -> float:
+    video = probe.video
+    assert video is not None
+    preroll = seek_preroll(probe)
+    starts = [c.start_frame for c in plan.chunks]
+    spent = decoded_frames(starts, plan.total_frames,
+                           lambda s: s - decode_start(s, video.frame_times, video.keyframes, preroll))
+    return spent / plan.total_frames
+
+
+def _with_keyframes(probe: ProbeResult, keyframes: tuple[int, ...]) -> ProbeResult:
+    assert probe.video is not None
+    return replace(probe, video=replace(probe.video, keyframes=keyframes))
+
+
+def _assert_covering(plan: Plan) -> None:
+    assert plan.chunks[0].start_frame == 0
+    for a, b in zip(plan.chunks, plan.chunks[1:]):
+        assert a.start_frame + a.frame_count == b.start_frame and b.start_frame % plan.gop_frames == 0
+    assert sum(c.frame_count for c in plan.chunks) == plan.total_frames
+
+
+@pytest.mark.parametrize("fmt", ["mov,mp4,m4a,3gp,3g2,mj2", "mpegts"])
+def test_a_single_keyframe_source_is_not_decoded_once_per_chunk(fmt: str) -> None:
+    """5 minutes with one keyframe in 2 s chunks: every chunk would decode from frame 0."""
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(9000)), format_name=fmt), (0,))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=2))
+    _assert_covering(plan)
+    assert _decode_ratio(plan, probe) <= MAX_DECODE_RATIO
+    # Only boundaries near the start are cheap enough to keep; the rest is one chunk.
+    assert max(c.frame_count for c in plan.chunks) >= 0.9 * plan.total_frames
+
+
+def test_sparse_keyframes_keep_chunks_next_to_them() -> None:
+    """Keyframes every 10 s, 2 s chunks asked for: boundaries move next to keyframes, the work stays
+    bounded and the job still runs in parallel."""
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(9000))), tuple(range(0, 9000, 300)))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=2))
+    _assert_covering(plan)
+    assert _decode_ratio(plan, probe) <= MAX_DECODE_RATIO
+    assert len(plan.chunks) >= 25
+
+
+def test_aligned_keyframes_leave_a_normal_plan_alone() -> None:
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(1800))), tuple(range(0, 1800, 60)))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    assert [c.start_frame for c in plan.chunks] == [0, 300, 600, 900, 1200, 1500]
+    assert _decode_ratio(plan, probe) <= 1.21
+
+
+def test_chunk_count_is_capped() -> None:
+    probe = make_probe(tuple(i / 30 for i in range(30 * 3600 * 4)))  # 4 hours at 30 fps
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=1))
+    assert len(plan.chunks) <= MAX_CHUNKS
+    _assert_covering(plan)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(min_value=30, max_value=3000), chunk_seconds=st.floats(min_value=1.0, max_value=20.0),
+       keyframes=st.sets(st.integers(min_value=1, max_value=2999), max_size=60),
+       fmt=st.sampled_from(["mov,mp4,m4a,3gp,3g2,mj2", "mpegts"]))
+def test_decode_work_is_bounded_for_any_gop_structure(n: int, chunk_seconds: float, keyframes: set[int],
+                                                      fmt: str) -> None:
+    kf = tuple(sorted({0, *(k for k in keyframes if k < n)}))
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(n)), format_name=fmt), kf)
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=chunk_seconds))
+    _assert_covering(plan)
+    assert _decode_ratio(plan, probe) <= MAX_DECODE_RATIO

@@ -89,8 +89,9 @@ def test_first_chunk_has_no_seek_and_preroll_uses_trim() -> None:
     ts_plan = plan_chunks(probe_30fps(format_name="mpegts"), OPTIONS)
     chunk = ts_plan.chunks[3]
     argv = chunk_argv("/in.ts", chunk, ts_plan, OPTIONS, "/o")
-    assert float(flag(argv, "-ss")) + chunk.trim == pytest.approx(179.5 / 30)
-    assert flag(argv, "-vf").startswith(f"trim=start={chunk.trim:.6f},")
+    assert float(flag(argv, "-ss")) < 179.5 / 30 and "-copyts" in argv
+    assert chunk.keep_from == pytest.approx(179.5 / 30)  # first_pts 0: the source's own time of the cut
+    assert flag(argv, "-vf").startswith(f"trim=start={chunk.keep_from:.6f},")
 
 
 def test_audio_argv_aligns_to_first_video_frame() -> None:
