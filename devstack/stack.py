@@ -41,6 +41,8 @@ def provision(settings: Settings, cors_origins: tuple[str, ...] = ("*",)) -> Non
             s3.create_bucket(Bucket=bucket)
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+    # Versioned, as on AWS: workers read the exact version the chunker probed.
+    s3.put_bucket_versioning(Bucket=settings.upload_bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_cors(Bucket=settings.upload_bucket, CORSConfiguration={"CORSRules": [{
         "AllowedOrigins": list(cors_origins), "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
         "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]})

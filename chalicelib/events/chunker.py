@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import replace
 from urllib.parse import unquote_plus
@@ -76,14 +77,22 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
     if job["source_key"] != key:
         svc.jobs.fail(job_id, "upload arrived under an unexpected key")
         return
+    bucket, version = svc.settings.upload_bucket, None
     try:
+        head = svc.storage.head(bucket, key)
+        # Everything reads this very version from now on: a second upload to the key changes nothing.
+        version = head.get("VersionId") or None
         limits = {**limits_for(svc.settings, Principal(job.get("owner", ""))), **(job.get("limits") or {})}
-        size = int(svc.storage.head(svc.settings.upload_bucket, key)["ContentLength"])
+        if time.time() - job["created_at"] > svc.settings.upload_window_seconds:
+            raise InvalidMediaError("the upload arrived after the job's upload window closed")
+        size = int(head["ContentLength"])
+        if job.get("size") and size != job["size"]:
+            raise InvalidMediaError(f"the uploaded file is {size} bytes, but the job was created for {job['size']}")
         if size > limits["max_upload_bytes"]:
             raise InvalidMediaError(f"file is {size} bytes, over the {int(limits['max_upload_bytes'])}-byte limit")
         if size == 0:
             raise InvalidMediaError("the uploaded file is empty")
-        url = svc.storage.presigned_get(svc.settings.upload_bucket, key, int(svc.settings.probe_timeout) + 60)
+        url = svc.storage.presigned_get(bucket, key, int(svc.settings.probe_timeout) + 60, version_id=version)
         result = probe(url, timeout=svc.settings.probe_timeout)
         check_limits(result, limits)
         options = EncodeOptions.from_dict(job.get("options") or {})
@@ -94,6 +103,8 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
     except InvalidMediaError as exc:
         log.info("rejected upload", extra={"reason": str(exc)})
         svc.jobs.fail(job_id, str(exc))
+        # A rejected source is not kept (nor billed) for the retention period.
+        svc.storage.delete(bucket, key, version)
         return
     tasks = [TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.CHUNK, c.index))
              for c in plan.chunks]
@@ -103,7 +114,8 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
         # the job's critical path (it would otherwise start after every chunk).
         tasks.insert(0, TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.AUDIO)))
         status[PartName.AUDIO] = {"state": PartState.QUEUED}
-    svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size)
+    svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size,
+                    source_version=version)
     started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.has_audio, tasks)
     log.info("planned", extra={"chunks": len(plan.chunks), "frames": plan.total_frames, "started": started})
 

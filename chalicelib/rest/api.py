@@ -7,7 +7,6 @@ from typing import Any
 
 from chalicelib.model.errors import (
     ConflictError,
-    LimitExceededError,
     NotFoundError,
     StorageRejectedError,
     ValidationError,
@@ -47,10 +46,6 @@ def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
     if not 0 < size <= limit:
         raise ValidationError(f"size must be between 1 byte and {limit} bytes (got {size})")
     _check_declared(body, limits)
-    active = svc.jobs.active_count(who.owner, svc.settings.upload_window_seconds)
-    if active >= limits["max_active_jobs"]:
-        raise LimitExceededError(f"you already have {active} jobs in progress (limit "
-                                 f"{int(limits['max_active_jobs'])}); wait for one to finish or cancel one")
     raw_options = body.get("options") or {}
     if "preset" in body:
         raw_options = {**raw_options, "preset": body["preset"]}
@@ -60,7 +55,8 @@ def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
     key = source_key(job_id, ext)
     svc.jobs.create({"id": job_id, "owner": who.owner, "filename": filename, "size": size,
                      "content_type": content_type, "source_key": key, "options": options.to_dict(),
-                     "limits": limits})
+                     "limits": limits, "part_size": svc.settings.part_size}, max_active=limits["max_active_jobs"],
+                    upload_window=svc.settings.upload_window_seconds)
     # The policy pins the exact declared size: nothing bigger (or smaller) can be posted.
     post = svc.storage.presigned_post(key, content_type, size, size)
     return {
@@ -93,14 +89,23 @@ def _awaiting_upload(svc: Services, who: Principal, job_id: str) -> dict[str, An
     job = svc.jobs.get(job_id, who.owner)
     if job["state"] != JobState.AWAITING_UPLOAD:
         raise ConflictError(f"job is {job['state']}; uploads are only accepted while awaiting_upload")
+    if time.time() - job["created_at"] >= svc.settings.upload_window_seconds:
+        raise ConflictError("the upload window of this job has closed; create a new job for this file")
     return job
+
+
+def _part_plan(job: dict[str, Any], settings_part_size: int) -> tuple[int, int]:
+    """(part size, number of parts) of the job's multipart upload: fixed when the job was created."""
+    part_size = int(job.get("part_size") or settings_part_size)
+    return part_size, max(1, -(-int(job["size"]) // part_size))
 
 
 def create_multipart(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
     """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``)."""
     job = _awaiting_upload(svc, who, job_id)
     upload_id = svc.storage.create_multipart(job["source_key"], job["content_type"])
-    return {"upload_id": upload_id, "key": job["source_key"], "part_size": svc.settings.part_size}
+    part_size, count = _part_plan(job, svc.settings.part_size)
+    return {"upload_id": upload_id, "key": job["source_key"], "part_size": part_size, "parts": count}
 
 
 def sign_part(svc: Services, who: Principal, job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
@@ -108,8 +113,15 @@ def sign_part(svc: Services, who: Principal, job_id: str, upload_id: str, part_n
     job = _awaiting_upload(svc, who, job_id)
     if not part_number.isdigit() or not 1 <= int(part_number) <= 10000:
         raise ValidationError("part number must be 1-10000")
-    url = svc.storage.sign_part(job["source_key"], upload_id, int(part_number))
-    return {"url": url, "expires_in": svc.settings.upload_url_expiry}
+    number = int(part_number)
+    part_size, count = _part_plan(job, svc.settings.part_size)
+    if number > count:
+        raise ValidationError(f"a {job['size']}-byte file has {count} parts of {part_size} bytes; there is no part "
+                              f"{number}")
+    # The URL signs the part's exact length: S3 refuses a bigger (or smaller) body.
+    length = part_size if number < count else int(job["size"]) - (count - 1) * part_size
+    url = svc.storage.sign_part(job["source_key"], upload_id, number, length)
+    return {"url": url, "expires_in": svc.settings.upload_url_expiry, "content_length": length}
 
 
 def list_parts(svc: Services, who: Principal, job_id: str, upload_id: str) -> dict[str, Any]:
@@ -124,6 +136,15 @@ def complete_multipart(svc: Services, who: Principal, job_id: str, upload_id: st
     parts = _require(body, "parts", list)
     if not parts or not all(isinstance(p, dict) and "PartNumber" in p and "ETag" in p for p in parts):
         raise ValidationError("'parts' must be a non-empty list of {PartNumber, ETag}")
+    part_size, count = _part_plan(job, svc.settings.part_size)
+    stored = {int(p["PartNumber"]): int(p["Size"]) for p in svc.storage.list_parts(job["source_key"], upload_id)}
+    named = {int(p["PartNumber"]) for p in parts if str(p["PartNumber"]).isdigit()}
+    if named != set(range(1, count + 1)) or set(stored) != named:
+        raise ValidationError(f"the upload needs exactly parts 1-{count}; {len(set(stored) & named)} of them are "
+                              "stored: upload the missing ones, then complete again")
+    if sum(stored.values()) != job["size"]:
+        raise ValidationError(f"the uploaded parts add up to {sum(stored.values())} bytes, but the job was created "
+                              f"for {job['size']}")
     try:
         svc.storage.complete_multipart(job["source_key"], upload_id, parts)
     except StorageRejectedError as exc:
@@ -202,7 +223,7 @@ def delete_job(svc: Services, who: Principal, job_id: str) -> None:
     if job["state"] not in FINAL_STATES:
         svc.jobs.cancel(job_id)
     svc.discard_work(job_id)
-    svc.storage.delete(svc.settings.upload_bucket, job["source_key"])
+    svc.storage.delete(svc.settings.upload_bucket, job["source_key"], job.get("source_version") or None)
     if job.get("output"):
         svc.storage.delete(svc.settings.output_bucket, job["output"]["key"])
     svc.jobs.delete(job_id)

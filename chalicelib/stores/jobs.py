@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from chalicelib.model.errors import NotFoundError
+from chalicelib.model.errors import LimitExceededError, NotFoundError, StorageError
 from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, PartName
 from chalicelib.model.tasks import TaskSpec
 from chalicelib.stores.queue import encode_payload
@@ -23,7 +23,8 @@ from chalicelib.stores.queue import encode_payload
 # Listing reads the owner's index in batches, and at most this many records per page.
 LIST_BATCH = 200
 LIST_MAX_SCAN = 2000
-_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits")
+_CREATE_TRIES = 20
+_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits", "tasks")
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
 _TRANSITION = """
@@ -40,6 +41,37 @@ return 'ok'
 # KEYS: job hash, preparing zset. ARGV: token, now, stale seconds. Take the job for probing: the first event
 # claims it; a duplicate event sees a fresh claim and backs off; a chunker that died leaves a
 # stale claim that the redelivered event takes over.
+# KEYS: new job hash, owner index, owner active set, then the hashes of the active set's
+# members (in ARGV's order). ARGV: now, retention, max active (-1: none), upload window, job id,
+# n members, the n member ids, then field/value pairs. Counting the owner's jobs in progress
+# and adding this one is one step, so parallel creates cannot pass the limit together; the
+# members are passed in (declared keys), and a set that changed since they were read is 'retry'.
+_CREATE = """
+local n = tonumber(ARGV[6])
+if redis.call('SCARD', KEYS[3]) ~= n then return 'retry' end
+for i = 1, n do
+  if redis.call('SISMEMBER', KEYS[3], ARGV[6 + i]) == 0 then return 'retry' end
+end
+local now, max, window = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local active = 0
+for i = 1, n do
+  local v = redis.call('HMGET', KEYS[3 + i], 'state', 'created_at')
+  local state = v[1]
+  if not state or state == 'done' or state == 'failed' or state == 'cancelled' then
+    redis.call('SREM', KEYS[3], ARGV[6 + i])
+  elseif state ~= 'awaiting_upload' or now - tonumber(v[2]) < window then
+    active = active + 1
+  end
+end
+if max >= 0 and active >= max then return 'limit:' .. active end
+for i = 7 + n, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+-- An upload that never arrives must not keep the record forever.
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now, ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[5])
+return 'ok'
+"""
+
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'missing' end
@@ -76,7 +108,13 @@ local status = cjson.decode(ARGV[7])
 for part, value in pairs(status) do redis.call('HSET', KEYS[2], part, value) end
 local n = tonumber(ARGV[8])
 local job = redis.call('HGET', KEYS[1], 'id')
-for i = 0, n - 1 do push_task(3, ARGV[9 + 2 * i], job, ARGV[10 + 2 * i]) end
+local ids = {}
+for i = 0, n - 1 do
+  push_task(3, ARGV[9 + 2 * i], job, ARGV[10 + 2 * i])
+  ids[#ids + 1] = ARGV[9 + 2 * i]
+end
+-- The job's own index of its tasks: cancel/fail/delete drop exactly these, never scan a queue.
+redis.call('HSET', KEYS[1], 'tasks', cjson.encode(ids))
 return 1
 """
 
@@ -94,6 +132,9 @@ if redis.call('SCARD', KEYS[2]) < tonumber(redis.call('HGET', KEYS[1], 'parts_to
 end
 redis.call('HSET', KEYS[1], 'state', 'assembling', 't_assembling', ARGV[4])
 push_task(4, ARGV[5], redis.call('HGET', KEYS[1], 'id'), ARGV[6])
+local ids = cjson.decode(redis.call('HGET', KEYS[1], 'tasks') or '[]')
+ids[#ids + 1] = ARGV[5]
+redis.call('HSET', KEYS[1], 'tasks', cjson.encode(ids))
 return 'last'
 """
 
@@ -116,6 +157,7 @@ class JobStore:
         self._assemble_keys = assemble_queue_keys
         self._transition = r.register_script(_TRANSITION)
         self._claim = r.register_script(_CLAIM)
+        self._create = r.register_script(_CREATE)
         self._start = r.register_script(queue_push_lua + _START_ENCODING)
         self._complete = r.register_script(queue_push_lua + _COMPLETE_PART)
 
@@ -136,21 +178,33 @@ class JobStore:
     def _owner_active(self, owner: str) -> str:
         return f"{self.prefix}:owner:{owner}:active"
 
-    def create(self, fields: dict[str, Any]) -> str:
-        """Store a new job of ``fields["owner"]`` in ``awaiting_upload``; returns its id."""
+    def create(self, fields: dict[str, Any], *, max_active: float | None = None, upload_window: float = 0.0) -> str:
+        """Store a new job of ``fields["owner"]`` in ``awaiting_upload``; returns its id.
+
+        With ``max_active``: LimitExceededError when the owner already has that many jobs in
+        progress (uploads older than ``upload_window`` seconds do not count), checked and taken
+        in one atomic step."""
         job_id = fields.get("id") or new_job_id()
         owner = fields["owner"]
-        now = time.time()
-        record = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now, "updated_at": now,
-                  f"t_{JobState.AWAITING_UPLOAD}": now}
-        pipe = self.r.pipeline()
-        pipe.hset(self.key(job_id), mapping=_encode(record))
-        # An upload that never arrives must not keep the record forever.
-        pipe.expire(self.key(job_id), self.retention)
-        pipe.zadd(self._owner_index(owner), {job_id: now})
-        pipe.sadd(self._owner_active(owner), job_id)
-        pipe.execute()
-        return job_id
+        active_key = self._owner_active(owner)
+        for _ in range(_CREATE_TRIES):
+            now = time.time()
+            record = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now,
+                      "updated_at": now, f"t_{JobState.AWAITING_UPLOAD}": now}
+            members = sorted(self.r.smembers(active_key))
+            keys = [self.key(job_id), self._owner_index(owner), active_key, *(self.key(m) for m in members)]
+            args: list[Any] = [now, self.retention, -1 if max_active is None else max_active, upload_window, job_id,
+                               len(members), *members]
+            for k, v in _encode(record).items():
+                args += [k, v]
+            result = str(self._create(keys=keys, args=args))
+            if result == "ok":
+                return job_id
+            if result.startswith("limit:"):
+                active = int(result.split(":", 1)[1])
+                raise LimitExceededError(f"you already have {active} jobs in progress (limit {int(max_active or 0)}); "
+                                         "wait for one to finish or cancel one")
+        raise StorageError("could not create the job: the owner's jobs kept changing")
 
     def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
         """The decoded job record; NotFoundError if unknown, expired or (given ``owner``) not theirs."""
@@ -293,6 +347,11 @@ class JobStore:
         """Move any active job to ``cancelled``."""
         return self.transition(job_id, ACTIVE_STATES, JobState.CANCELLED, error="cancelled by the user")
 
+    def task_ids(self, job_id: str) -> list[str]:
+        """Ids of every task enqueued for the job (its chunks, audio and assembly)."""
+        raw = self.r.hget(self.key(job_id), "tasks")
+        return [str(i) for i in json.loads(raw)] if raw else []
+
     def state(self, job_id: str) -> str | None:
         """Just the state (cheap; workers poll it while encoding)."""
         state: str | None = self.r.hget(self.key(job_id), "state")
@@ -328,7 +387,7 @@ def _decode(raw: dict[str, str]) -> dict[str, Any]:
     for k, v in raw.items():
         if k in _JSON_FIELDS:
             job[k] = json.loads(v)
-        elif k in ("size", "chunks_total", "chunks_done", "parts_total"):
+        elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size"):
             job[k] = int(v)
         elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at"):
             job[k] = float(v)

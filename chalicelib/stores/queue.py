@@ -12,7 +12,7 @@ Keys, for ``ReliableQueue(r, "process", prefix="ff")`` (``P`` = ``ff:q:process``
 - ``P:inflight``  zset id -> lease deadline (ms, Redis ``TIME``)
 - ``P:dead``      zset id -> time of death (ms)
 - ``P:payload``   hash id -> payload JSON (opaque to Lua, never re-encoded)
-- ``P:job``       hash id -> job_id (for ``drop``)
+- ``P:job``       hash id -> job_id
 - ``P:attempts``  hash id -> number of pops so far
 - ``P:lease``     hash id -> current lease token (only while in flight)
 - ``P:error``     hash id -> last error
@@ -174,44 +174,17 @@ end
 return out
 """
 
-# ARGV: job_id. Ready list is rebuilt in one O(N) pass rather than O(N) LREM per match.
+# ARGV: include_dead (0/1), then task ids (a job's, from its record). Touches only those tasks:
+# a ready id stays in the list without its payload, and pop skips it.
 _DROP = _PRELUDE + """
-local job = ARGV[1]
-local function matching(ids)
-  local hits = {}
-  for i = 1, #ids, 1000 do
-    local owners = redis.call('HMGET', jobs, unpack(ids, i, math.min(i + 999, #ids)))
-    for j, owner in ipairs(owners) do
-      hits[i + j - 1] = owner == job
-    end
-  end
-  return hits
-end
 local dropped = 0
--- Forgets the job's tasks among ids; returns the others, in order.
-local function forget_matching(ids)
-  local found, keep = matching(ids), {}
-  for i = 1, #ids do
-    if found[i] then
-      forget(ids[i])
-      dropped = dropped + 1
-    else
-      keep[#keep + 1] = ids[i]
-    end
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if redis.call('HEXISTS', payloads, id) == 1
+     and (ARGV[1] == '1' or not redis.call('ZSCORE', dead, id)) then
+    forget(id)
+    dropped = dropped + 1
   end
-  return keep
-end
-local queued = redis.call('LRANGE', ready, 0, -1)
-local keep = forget_matching(queued)
-if #keep < #queued then
-  redis.call('DEL', ready)
-  for i = 1, #keep, 1000 do
-    redis.call('RPUSH', ready, unpack(keep, i, math.min(i + 999, #keep)))
-  end
-end
-forget_matching(redis.call('ZRANGE', inflight, 0, -1))
-if ARGV[2] == '1' then
-  forget_matching(redis.call('ZRANGE', dead, 0, -1))
 end
 return dropped
 """
@@ -361,22 +334,28 @@ class ReliableQueue:
             if len(batch) < _REAP_BATCH:
                 return reaped
 
-    def drop(self, predicate_job_id: str, *, include_dead: bool = False) -> int:
-        """Cancel a job: delete its ready and in-flight tasks (their leases are lost).
-
-        Returns how many tasks were removed. Dead tasks are kept for inspection unless
-        ``include_dead`` (a finished job's clean-up).
-        """
-        return int(self._drop(keys=self._keys, args=[predicate_job_id, int(include_dead)]))
+    def drop(self, task_ids: list[str], *, include_dead: bool = False) -> int:
+        """Cancel tasks by id (a job's, as its record lists them): queued ones will never be
+        handed out, in-flight ones lose their lease. Touches only these tasks, never the whole
+        queue. Returns how many were removed; dead ones are kept for inspection unless
+        ``include_dead`` (a finished job's clean-up)."""
+        removed = 0
+        for start in range(0, len(task_ids), _PUSH_BATCH):
+            batch = task_ids[start : start + _PUSH_BATCH]
+            removed += int(self._drop(keys=self._keys, args=[int(include_dead), *batch]))
+        return removed
 
     def depth(self) -> dict[str, int]:
         """Counts: ``{"ready": n, "inflight": n, "dead": n}``."""
+        # Every task has a payload until it is acked or dropped, and is in exactly one of ready,
+        # in flight or dead: so ready = tasks - inflight - dead (the ready list may still hold
+        # ids of dropped tasks, which pop skips).
         pipe = self.redis.pipeline(transaction=True)
-        pipe.llen(self.key("ready"))
+        pipe.hlen(self.key("payload"))
         pipe.zcard(self.key("inflight"))
         pipe.zcard(self.key("dead"))
-        ready, inflight, dead = pipe.execute()
-        return {"ready": ready, "inflight": inflight, "dead": dead}
+        tasks, inflight, dead = pipe.execute()
+        return {"ready": tasks - inflight - dead, "inflight": inflight, "dead": dead}
 
     def _done_key(self, task: Task) -> str:
         return self.key(f"done:{task.lease_token}")

@@ -45,8 +45,9 @@ class Services:
 
     def discard_work(self, job_id: str) -> None:
         """Forget a finished job's tasks (queued, running or dead) and its intermediate files."""
+        tasks = self.jobs.task_ids(job_id)
         for queue in self.queues.values():
-            queue.drop(job_id, include_dead=True)
+            queue.drop(tasks, include_dead=True)
         self.storage.delete_prefix(self.settings.work_bucket, work_prefix(job_id))
 
     def fail_job(self, job_id: str, reason: str) -> bool:

@@ -93,8 +93,8 @@ class Storage:
             raise _wrap(exc, "create multipart upload") from exc
         return str(resp["UploadId"])
 
-    def sign_part(self, key: str, upload_id: str, part_number: int) -> str:
-        """A presigned PUT URL for one part."""
+    def sign_part(self, key: str, upload_id: str, part_number: int, content_length: int) -> str:
+        """A presigned PUT URL for one part of exactly ``content_length`` bytes."""
         return str(
             self.s3.generate_presigned_url(
                 "upload_part",
@@ -103,6 +103,7 @@ class Storage:
                     "Key": key,
                     "UploadId": upload_id,
                     "PartNumber": part_number,
+                    "ContentLength": content_length,
                 },
                 ExpiresIn=self.settings.upload_url_expiry,
             )
@@ -147,9 +148,13 @@ class Storage:
             raise _wrap(exc, "abort multipart upload") from exc
 
     # -- reads ---------------------------------------------------------------------------
-    def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None) -> str:
-        """A time-limited GET URL (ffmpeg reads sources through these with range requests)."""
+    def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None,
+                      version_id: str | None = None) -> str:
+        """A time-limited GET URL (ffmpeg reads sources through these with range requests), of one
+        version of the object when ``version_id`` is given."""
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{Path(filename).name}"'
         return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires))
@@ -190,9 +195,11 @@ class Storage:
             raise _wrap(exc, f"delete s3://{bucket}/{prefix}") from exc
         return deleted
 
-    def delete(self, bucket: str, key: str) -> None:
-        """Delete one object (missing is fine)."""
+    def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        """Delete one object (missing is fine); with ``version_id`` that version for good."""
         try:
+            if version_id:
+                self.s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
             self.s3.delete_object(Bucket=bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, f"delete s3://{bucket}/{key}") from exc

@@ -393,11 +393,7 @@ describe('framefleet in headless Chromium', () => {
       const all = await app.allJobs<ApiJob>()
       expect(all.length).toBeGreaterThan(BATCH)
       // Scrolling to the end loads the older pages (no button pressed).
-      for (let i = 0; i < 10 && (await app.cards().count()) < all.length; i += 1) {
-        await app.page.mouse.wheel(0, 20_000)
-        await app.page.waitForTimeout(300)
-      }
-      await until(async () => (await app.cards().count()) === all.length, `all ${all.length} jobs`)
+      await app.scrollUntilCards(all.length)
       app.page.off('request', onRequest)
       expect(pages.length).toBeGreaterThanOrEqual(1)
       expect(await app.cardIds()).toEqual(all.map((j) => j.job_id)) // every job once, newest first
@@ -452,11 +448,7 @@ describe('framefleet in headless Chromium', () => {
     it('deletes the selected jobs in bulk', async () => {
       await app.page.getByLabel('Search by name').fill('batch-')
       await until(async () => (await app.cards().count()) === 50, 'the first 50 of the batch')
-      for (let i = 0; i < 10 && (await app.cards().count()) < BATCH; i += 1) {
-        await app.page.mouse.wheel(0, 20_000)
-        await app.page.waitForTimeout(300)
-      }
-      await until(async () => (await app.cards().count()) === BATCH, 'the whole batch')
+      await app.scrollUntilCards(BATCH)
       // Two picked by hand, then all shown.
       await app.card(batchIds[0] ?? '').getByLabel('Select batch-000.mp4').check()
       await app.card(batchIds[1] ?? '').getByLabel('Select batch-001.mp4').check()

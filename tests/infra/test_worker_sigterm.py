@@ -196,4 +196,4 @@ def test_sigterm_while_idle_takes_no_new_task(local: Any, svc: Any, tmp_path: Pa
     try:
         assert task_id in ready_ids(svc) and attempts(svc, task_id) == 0
     finally:
-        svc.process_queue.drop("no-such-job", include_dead=True)
+        svc.process_queue.drop([task_id], include_dead=True)

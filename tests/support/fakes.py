@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from chalicelib.model.errors import NotFoundError, ValidationError
+from chalicelib.model.errors import LimitExceededError, NotFoundError, ValidationError
 from chalicelib.model.kinds import ACTIVE_STATES, JobState, QueueName
 from chalicelib.model.limits import Principal
 from chalicelib.model.settings import Settings
@@ -74,9 +74,9 @@ class FakeQueue:
     def reap(self) -> list[ReapedTask]:
         return []
 
-    def drop(self, predicate_job_id: str, *, include_dead: bool = False) -> int:
+    def drop(self, task_ids: list[str], *, include_dead: bool = False) -> int:
         before = len(self.ready)
-        self.ready = [t for t in self.ready if t.payload.get("job_id") != predicate_job_id]
+        self.ready = [t for t in self.ready if t.id not in task_ids]
         return before - len(self.ready)
 
     def depth(self) -> dict[str, int]:
@@ -92,7 +92,11 @@ class FakeJobs:
     enqueued: list[TaskSpec] = field(default_factory=list)
     _ids: Iterable[int] = field(default_factory=itertools.count)
 
-    def create(self, fields: dict[str, Any]) -> str:
+    def create(self, fields: dict[str, Any], *, max_active: float | None = None,
+               upload_window: float = 0.0) -> str:
+        active = self.active_count(fields["owner"], upload_window)
+        if max_active is not None and active >= max_active:
+            raise LimitExceededError(f"you already have {active} jobs in progress (limit {int(max_active)})")
         job_id = str(fields.get("id") or f"{next(iter(self._ids)):032x}")
         now = time.time()
         self.records[job_id] = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now,
@@ -179,6 +183,9 @@ class FakeJobs:
     def cancel(self, job_id: str) -> bool:
         return self.transition(job_id, ACTIVE_STATES, JobState.CANCELLED, error="cancelled by the user")
 
+    def task_ids(self, job_id: str) -> list[str]:
+        return [t.task_id for t in self.enqueued if t.payload.get("job_id") == job_id]
+
     def state(self, job_id: str) -> str | None:
         job = self.records.get(job_id)
         return None if job is None else str(job["state"])
@@ -191,17 +198,20 @@ class FakeJobs:
 class FakeStorage:
     """Objects as local files (so the real probe can read them); presigned URLs are plain strings.
 
-    ``fail_with`` makes every S3 call raise that error (an outage, or S3 refusing a request).
+    ``fail_with`` makes every S3 call (or only ``fail_only``'s) raise that error (an outage, or
+    S3 refusing a request). ``parts[upload_id]`` are the parts S3 holds of a multipart upload.
     """
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], Path] = {}
         self.deleted: list[tuple[str, str]] = []
+        self.parts: dict[str, list[dict[str, Any]]] = {}
         self.fail_with: Exception | None = None
+        self.fail_only: str | None = None
         self._uploads = itertools.count(1)
 
-    def _check(self) -> None:
-        if self.fail_with is not None:
+    def _check(self, operation: str = "") -> None:
+        if self.fail_with is not None and self.fail_only in (None, operation):
             raise self.fail_with
 
     def presigned_post(self, key: str, content_type: str, min_bytes: int, max_bytes: int) -> dict[str, Any]:
@@ -213,20 +223,21 @@ class FakeStorage:
         self._check()
         return f"upload-{next(self._uploads)}"
 
-    def sign_part(self, key: str, upload_id: str, part_number: int) -> str:
-        return f"https://s3.test/{key}?uploadId={upload_id}&partNumber={part_number}"
+    def sign_part(self, key: str, upload_id: str, part_number: int, content_length: int) -> str:
+        return f"https://s3.test/{key}?uploadId={upload_id}&partNumber={part_number}&length={content_length}"
 
     def list_parts(self, key: str, upload_id: str) -> list[dict[str, Any]]:
-        self._check()
-        return []
+        self._check("list_parts")
+        return list(self.parts.get(upload_id, []))
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
-        self._check()
+        self._check("complete_multipart")
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         self._check()
 
-    def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None) -> str:
+    def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None,
+                      version_id: str | None = None) -> str:
         path = self.objects.get((bucket, key))
         return str(path) if path is not None else f"https://s3.test/{bucket}/{key}"
 
@@ -251,7 +262,7 @@ class FakeStorage:
             del self.objects[k]
         return len(gone)
 
-    def delete(self, bucket: str, key: str) -> None:
+    def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
         self.deleted.append((bucket, key))
         self.objects.pop((bucket, key), None)
 

@@ -42,8 +42,8 @@ def call(client: Client, fakes: Fakes, method: str, path: str, body: Any = None,
     return resp.status_code, (json.loads(resp.body) if resp.body else None)
 
 
-def new_job(client: Client, fakes: Fakes, owner: str = "alice", name: str = "clip.mp4") -> str:
-    status, body = call(client, fakes, "POST", "/jobs", {"filename": name, "size": 100, "content_type": "video/mp4"},
+def new_job(client: Client, fakes: Fakes, owner: str = "alice", name: str = "clip.mp4", size: int = 100) -> str:
+    status, body = call(client, fakes, "POST", "/jobs", {"filename": name, "size": size, "content_type": "video/mp4"},
                         owner=owner)
     assert status == 201, body
     return str(body["job_id"])
@@ -101,10 +101,12 @@ def test_storage_errors_map_to_their_status_without_internals(client: Client, fa
     job_id = new_job(client, fakes)
     status, body = call(client, fakes, "GET", f"/jobs/{job_id}/multipart/u/parts/0")
     assert status == 400 and "part number" in body["error"]
-    fakes.storage.fail_with = StorageRejectedError("complete multipart upload: InvalidPart")
+    fakes.storage.parts["u"] = [{"PartNumber": 1, "ETag": "x", "Size": 100}]
+    fakes.storage.fail_with, fakes.storage.fail_only = StorageRejectedError("InvalidPart"), "complete_multipart"
     status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart/u/complete",
                         {"parts": [{"PartNumber": 1, "ETag": "x"}]})
     assert status == 400 and "could not be completed" in body["error"]  # S3 refused what the client sent
+    fakes.storage.fail_only = None
     fakes.storage.fail_with = StorageError("create multipart upload: endpoint unreachable")
     assert call(client, fakes, "POST", f"/jobs/{job_id}/multipart")[0] == 502  # S3 unwell: a bad gateway
     fakes.storage.fail_with = RuntimeError("secret internals")
@@ -139,8 +141,9 @@ def _upload_event(client: Client, fakes: Fakes, job_id: str, source: Path) -> No
 
 def test_upload_event_probes_plans_and_enqueues_every_part(client: Client, fakes: Fakes) -> None:
     """The chunking Lambda in process: the real sandboxed probe on a real file, fake stores."""
-    job_id = new_job(client, fakes, name="sample.mp4")
-    _upload_event(client, fakes, job_id, MEDIA / "sample_with_increasing_timestamps_320w_240h.mp4")
+    source = MEDIA / "sample_with_increasing_timestamps_320w_240h.mp4"
+    job_id = new_job(client, fakes, name="sample.mp4", size=source.stat().st_size)
+    _upload_event(client, fakes, job_id, source)
     job = fakes.jobs.get(job_id)
     assert job["state"] == JobState.ENCODING, job.get("error")
     kinds = [t.payload["kind"] for t in fakes.jobs.enqueued]
@@ -150,9 +153,56 @@ def test_upload_event_probes_plans_and_enqueues_every_part(client: Client, fakes
 
 
 def test_upload_event_fails_a_non_video_with_a_plain_reason(client: Client, fakes: Fakes, tmp_path: Path) -> None:
-    job_id = new_job(client, fakes)
     text = tmp_path / "notes.mp4"
     text.write_text("not a video at all\n" * 100)
+    job_id = new_job(client, fakes, size=text.stat().st_size)
     _upload_event(client, fakes, job_id, text)
     job = fakes.jobs.get(job_id)
     assert job["state"] == JobState.FAILED and "not a video" in job["error"] and fakes.jobs.enqueued == []
+
+
+def test_multipart_is_bounded_by_the_declared_size(client: Client, fakes: Fakes) -> None:
+    key = fakes.keys.create("alice")
+    part = fakes.services.settings.part_size
+    size = 2 * part + 10
+    status, job = call(client, fakes, "POST", "/jobs", {"filename": "big.mp4", "size": size,
+                                                        "content_type": "video/mp4"}, key=key)
+    job_id = job["job_id"]
+    status, upload = call(client, fakes, "POST", f"/jobs/{job_id}/multipart", key=key)
+    assert status == 201 and upload["parts"] == 3 and upload["part_size"] == part
+    upload_id = upload["upload_id"]
+    lengths = [call(client, fakes, "GET", f"/jobs/{job_id}/multipart/{upload_id}/parts/{n}", key=key)[1]
+               for n in (1, 2, 3)]
+    assert [p["content_length"] for p in lengths] == [part, part, 10]
+    assert all(f"length={p['content_length']}" in p["url"] for p in lengths)  # signed into the URL
+    status, body = call(client, fakes, "GET", f"/jobs/{job_id}/multipart/{upload_id}/parts/4", key=key)
+    assert status == 400 and "no part 4" in body["error"]
+    every = {"parts": [{"PartNumber": n, "ETag": "e"} for n in (1, 2, 3)]}
+    fakes.storage.parts[upload_id] = [{"PartNumber": 1, "ETag": "e", "Size": part},
+                                      {"PartNumber": 2, "ETag": "e", "Size": part}]
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart/{upload_id}/complete", every, key=key)
+    assert status == 400 and "upload the missing ones" in body["error"]
+    fakes.storage.parts[upload_id].append({"PartNumber": 3, "ETag": "e", "Size": 11})
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart/{upload_id}/complete", every, key=key)
+    assert status == 400 and f"add up to {size + 1} bytes" in body["error"]
+    fakes.storage.parts[upload_id][2]["Size"] = 10
+    assert call(client, fakes, "POST", f"/jobs/{job_id}/multipart/{upload_id}/complete", every, key=key)[0] == 200
+
+
+def test_a_job_past_its_upload_window_takes_no_upload(client: Client, fakes: Fakes) -> None:
+    job_id = new_job(client, fakes)
+    fakes.jobs.records[job_id]["created_at"] -= fakes.services.settings.upload_window_seconds + 1
+    status, body = call(client, fakes, "POST", f"/jobs/{job_id}/multipart")
+    assert status == 409 and "upload window" in body["error"]
+    _upload_event(client, fakes, job_id, MEDIA / "sample.mp4")
+    job = fakes.jobs.get(job_id)
+    assert job["state"] == JobState.FAILED and "upload window closed" in job["error"]
+    assert (fakes.services.settings.upload_bucket, job["source_key"]) in fakes.storage.deleted
+
+
+def test_an_upload_of_another_size_than_declared_is_rejected_and_deleted(client: Client, fakes: Fakes) -> None:
+    job_id = new_job(client, fakes)  # declared 100 bytes
+    _upload_event(client, fakes, job_id, MEDIA / "sample.mp4")
+    job = fakes.jobs.get(job_id)
+    assert job["state"] == JobState.FAILED and "but the job was created for 100" in job["error"]
+    assert (fakes.services.settings.upload_bucket, job["source_key"]) in fakes.storage.deleted

@@ -27,8 +27,9 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
     is_audio = task.payload["kind"] == TaskKind.AUDIO
     part = part_of(task.payload)
     settings = svc.settings
-    source = svc.storage.presigned_get(settings.upload_bucket, job["source_key"],
-                                       int(settings.encode_timeout) + 300)
+    # The version the chunker probed, whatever was uploaded to the key since.
+    source = svc.storage.presigned_get(settings.upload_bucket, job["source_key"], int(settings.encode_timeout) + 300,
+                                       version_id=job.get("source_version") or None)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ff-part-", dir=settings.work_dir or None) as tmp:
         out = Path(tmp) / (f"{part}.m4a" if is_audio else f"{part}.mp4")

@@ -102,6 +102,16 @@ export class AppPage {
     return this.cards().evaluateAll((cards) => cards.map((c) => c.getAttribute('data-job-id') ?? ''))
   }
 
+  /** Scroll to the end of the list, again and again (each scroll may load one older page), until
+   *  ``count`` cards are shown: how long that takes depends on the machine, not on a scroll count. */
+  async scrollUntilCards(count: number, timeout = 90_000): Promise<void> {
+    await until(async () => {
+      if ((await this.cards().count()) === count) return true
+      await this.page.mouse.wheel(0, 20_000)
+      return false
+    }, `${count} cards`, timeout)
+  }
+
   async screenshot(name: string, { fullPage = true }: { fullPage?: boolean } = {}): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true })
     const path = join(ARTIFACTS, `${name}.png`)

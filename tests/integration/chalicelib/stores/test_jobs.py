@@ -181,3 +181,14 @@ def test_part_status_keeps_its_frame_count_through_running_and_retries(fx: Fixtu
     fx.jobs.set_part(job_id, chunk_part(0), {"state": "queued", "frames": 60})
     fx.jobs.set_part(job_id, chunk_part(0), {"state": "running", "attempt": 1, "worker": "w"})
     assert fx.jobs.parts(job_id)[chunk_part(0)] == {"state": "running", "attempt": 1, "worker": "w", "frames": 60}
+
+
+def test_a_job_indexes_its_own_tasks_so_cancel_touches_only_them(fx: Fixture) -> None:
+    mine, theirs = fx.encoding_job(chunks=2), fx.encoding_job(chunks=3)
+    for part in (chunk_part(0), chunk_part(1), PartName.AUDIO):
+        fx.complete(mine, part)  # the last completion adds the assembly task to the index
+    ids = fx.jobs.task_ids(mine)
+    assert len(ids) == 4 and len(fx.jobs.task_ids(theirs)) == 4
+    assert fx.process.drop(ids, include_dead=True) + fx.assemble.drop(ids, include_dead=True) == 4
+    assert fx.process.depth()["ready"] == 4 and fx.assemble.depth()["ready"] == 0
+    assert {fx.process.try_pop().payload["job_id"] for _ in range(4)} == {theirs}
