@@ -58,8 +58,11 @@ def _caller() -> Principal:
 
 
 def _body() -> Any:
+    request = _request()
+    if not request.raw_body:  # no body at all: no fields
+        return {}
     try:
-        return _request().json_body or {}
+        return request.json_body or {}
     except Exception as exc:  # Chalice raises its own BadRequestError subclass on invalid JSON
         raise ValidationError("request body must be JSON") from exc
 
@@ -116,7 +119,7 @@ def cancel_job(job_id: str) -> dict[str, Any]:
 @app.route("/jobs/{job_id}/multipart", methods=["POST"], authorizer=AUTHORIZER)
 @domain_errors
 def create_multipart(job_id: str) -> Response:
-    return Response(api.create_multipart(get_services(), _caller(), job_id), status_code=201)
+    return Response(api.create_multipart(get_services(), _caller(), job_id, _body()), status_code=201)
 
 
 @app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"], authorizer=AUTHORIZER)

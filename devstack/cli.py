@@ -125,13 +125,13 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     """Create, revoke or list API keys (in the Redis at REDIS_URL)."""
     from chalicelib.model.errors import FramefleetError
+    from chalicelib.model.limits import LIMIT_NAMES
     from chalicelib.stores.services import get_services
 
     keys = get_services().keys
     try:
         if args.action == "create":
-            limits = {name: getattr(args, name) for name in ("max_active_jobs", "max_upload_bytes",
-                                                             "max_duration_seconds", "max_pixels")}
+            limits = {name: getattr(args, name) for name in LIMIT_NAMES}
             print(keys.create(args.owner, args.name or "", limits))
         elif args.action == "revoke":
             keys.revoke(args.key_id)
@@ -179,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--max-upload-bytes", type=int)
     create.add_argument("--max-duration-seconds", type=float)
     create.add_argument("--max-pixels", type=int)
+    create.add_argument("--max-pixel-seconds-per-day", type=float, help="compute quota per UTC day")
     revoke = actions.add_parser("revoke", help="revoke a key by its id (the part after ffk_)")
     revoke.add_argument("key_id")
     actions.add_parser("list", help="list keys (ids, owners, limits; never secrets)")

@@ -75,7 +75,7 @@ class Client:
         self._upload_multipart(path, job["job_id"], part_size)
 
     def _upload_multipart(self, path: Path, job_id: str, part_size: int) -> None:
-        created = self._call("POST", f"/jobs/{job_id}/multipart")
+        created = self._call("POST", f"/jobs/{job_id}/multipart", json={"part_size": part_size})
         upload_id = created["upload_id"]
         size = path.stat().st_size
         count = (size + part_size - 1) // part_size

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -90,19 +91,23 @@ class ValkeyProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.appendonly = appendonly
         self.port = free_port()
+        # A password even on loopback: any local process (or a browser page, via a DNS-rebound
+        # name) could otherwise talk to it.
+        self.password = secrets.token_urlsafe(24)
         self.log_path = self.data_dir / "valkey.log"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:PORT/0``."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        """``redis://:PASSWORD@127.0.0.1:PORT/0``."""
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
         argv = [
             valkey_binary(),
             "--port", str(self.port),
+            "--requirepass", self.password,
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "yes" if self.appendonly else "no",
@@ -113,7 +118,7 @@ class ValkeyProcess:
         ]
         # Own session: a Ctrl-C in the terminal must not stop Redis before the workers.
         self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client = redis.Redis(port=self.port, password=self.password, socket_connect_timeout=0.5, socket_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
             while True:

@@ -78,15 +78,43 @@ class QuietRequestHandler(ChaliceRequestHandler):
     # Without TCP_NODELAY every kept-alive response waits ~40 ms for delayed ACKs (measured:
     # 48 ms vs 1.5 ms per request).
     disable_nagle_algorithm = True
+    # A client that sends nothing for this long is dropped: slow (slowloris) clients cannot
+    # hold every thread.
+    timeout = 30
     settings: Settings  # these two are set on the subclass that ``serve_api`` makes
     api_key: str
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def _own_hosts(self) -> set[str]:
+        port = self.server.server_address[1]
+        return {f"{host}:{port}" for host in ("127.0.0.1", "localhost", "[::1]")}
+
+    def parse_request(self) -> bool:
+        """Refuse, before any route runs, a Host that is not this server's own (a DNS-rebinding
+        page reaches 127.0.0.1 under its own name) and a NUL byte in the path."""
+        if not super().parse_request():
+            return False
+        if self.headers.get("Host", "") not in self._own_hosts():
+            self.send_error(421, "Misdirected Request", "this server answers only to 127.0.0.1 and localhost")
+            return False
+        if "%00" in self.path or "\x00" in self.path:
+            self.send_error(400, "Bad Request", "NUL byte in the path")
+            return False
+        return True
+
+    def _same_origin(self) -> bool:
+        """The request comes from the browser app itself (or from no browser at all)."""
+        site = self.headers.get("Sec-Fetch-Site")
+        origin = self.headers.get("Origin")
+        return site in (None, "same-origin", "none") and (
+            origin is None or origin.removeprefix("http://") in self._own_hosts())
+
     def do_GET(self) -> None:
         """The browser app, or Chalice for an API route."""
-        found = frontend_response(self.path, self.settings, api_key=self.api_key)
+        # The local owner's key goes only to the app's own pages, never to another site's.
+        found = frontend_response(self.path, self.settings, api_key=self.api_key if self._same_origin() else "")
         if found is None:
             self._generic_handle()
             return

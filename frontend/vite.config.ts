@@ -3,7 +3,8 @@ import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 
 // `npm run dev` proxies the API (and its runtime config) to a running `framefleet up`.
-const api = process.env.FRAMEFLEET_API ?? 'http://127.0.0.1:8000'
+// changeOrigin: the local server answers only to its own Host (DNS-rebinding protection).
+const api = { target: process.env.FRAMEFLEET_API ?? 'http://127.0.0.1:8000', changeOrigin: true }
 
 export default defineConfig({
   // Relative asset URLs: dist/ works from any folder of any static host (routes are #hashes).

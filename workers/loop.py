@@ -9,14 +9,14 @@ Each outcome of a task has one handler below (``handle_success``, ``handle_aband
 """
 from __future__ import annotations
 
+import secrets
 import signal
-import socket
 import threading
 import time
 from collections.abc import Mapping
 
 from chalicelib.logs import get_logger
-from chalicelib.model.errors import InvalidMediaError, JobAbandoned, VerificationError
+from chalicelib.model.errors import InvalidMediaError, JobAbandoned, VerificationError, public_reason
 from chalicelib.model.kinds import FINAL_STATES, PartState, Role, TaskKind, describe, part_of
 from chalicelib.model.tasks import Task
 from chalicelib.stores.services import Services
@@ -41,7 +41,8 @@ class Worker:
         self.role = Role(role)
         self.queue = svc.queue(self.role.queue)
         self.handlers = dict(handlers)
-        self.name = name or f"{self.role}-{socket.gethostname()}-{id(self):x}"
+        # No host name: a worker's name shows in job views.
+        self.name = name or f"{self.role}-{secrets.token_hex(4)}"
         self.stop = threading.Event()      # finish the current task, then exit
         self.abort = threading.Event()     # stop the current task now and give it back
         self._last_reap = 0.0
@@ -174,7 +175,7 @@ class Worker:
         3. Give the task back as a failed attempt; when that was the last attempt, fail the job
            with the reason, otherwise mark the part as retried.
         """
-        reason = f"{type(exc).__name__}: {exc}"[:500]
+        reason = public_reason(exc)
         self.log.exception("task failed")
         cancel.wait(retry_delay(task.attempt))
         outcome = self.queue.fail(task, reason)

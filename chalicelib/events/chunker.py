@@ -9,12 +9,12 @@ from urllib.parse import unquote_plus
 
 from chalicelib.logs import get_logger
 from chalicelib.media.probe import probe
-from chalicelib.model.errors import InvalidMediaError, NotFoundError
+from chalicelib.model.errors import InvalidMediaError, NotFoundError, public_reason
 from chalicelib.model.facts import ProbeResult
 from chalicelib.model.kinds import JobState, PartName, PartState, TaskKind, chunk_part, task_payload
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
-from chalicelib.model.plan import plan_chunks
+from chalicelib.model.plan import Plan, plan_chunks
 from chalicelib.model.tasks import TaskSpec
 from chalicelib.stores.services import Services
 from chalicelib.stores.storage import job_id_from_key
@@ -54,8 +54,7 @@ def handle_message(svc: Services, body: str) -> None:
             attempts = svc.jobs.bump(job_id, "prepare_attempts")
             if attempts >= MAX_PREPARE_ATTEMPTS:
                 log.exception("giving up on job preparation")
-                svc.jobs.fail(job_id, f"could not prepare the job after {attempts} attempts: "
-                                      f"{type(exc).__name__}: {exc}"[:500])
+                svc.jobs.fail(job_id, f"could not prepare the job after {attempts} attempts: {public_reason(exc)}")
                 continue
             svc.jobs.update(job_id, claim_at=0)  # let the redelivered event take over at once
             raise
@@ -86,17 +85,25 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
         if time.time() - job["created_at"] > svc.settings.upload_window_seconds:
             raise InvalidMediaError("the upload arrived after the job's upload window closed")
         size = int(head["ContentLength"])
-        if job.get("size") and size != job["size"]:
-            raise InvalidMediaError(f"the uploaded file is {size} bytes, but the job was created for {job['size']}")
         if size > limits["max_upload_bytes"]:
             raise InvalidMediaError(f"file is {size} bytes, over the {int(limits['max_upload_bytes'])}-byte limit")
         if size == 0:
             raise InvalidMediaError("the uploaded file is empty")
+        if job.get("size") and size != job["size"]:
+            raise InvalidMediaError(f"the uploaded file is {size} bytes, but the job was created for {job['size']}")
         url = svc.storage.presigned_get(bucket, key, int(svc.settings.probe_timeout) + 60, version_id=version)
         result = probe(url, timeout=svc.settings.probe_timeout)
         check_limits(result, limits)
         options = EncodeOptions.from_dict(job.get("options") or {})
         plan = plan_chunks(result, options)
+        cost = compute_cost(plan)
+        owner = str(job.get("owner", ""))
+        charged, used = svc.usage.charge(owner, cost, limits.get("max_pixel_seconds_per_day"))
+        if not charged:
+            quota = limits["max_pixel_seconds_per_day"]
+            raise InvalidMediaError(f"this video needs {cost:.3g} pixel-seconds of encoding, and only "
+                                    f"{max(0.0, quota - used):.3g} of your daily {quota:.3g} are left "
+                                    "(the quota resets at 00:00 UTC)")
     except NotFoundError:
         svc.jobs.fail(job_id, "the uploaded file is gone (deleted before it could be processed)")
         return
@@ -117,7 +124,14 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
     svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size,
                     source_version=version)
     started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.has_audio, tasks)
+    if not started:  # cancelled meanwhile, or another chunker took over: this one charged for nothing
+        svc.usage.refund(owner, cost)
     log.info("planned", extra={"chunks": len(plan.chunks), "frames": plan.total_frames, "started": started})
+
+
+def compute_cost(plan: Plan) -> float:
+    """What a job costs against the daily quota: output pixels × seconds."""
+    return float(plan.width * plan.height * plan.video_duration)
 
 
 def without_frame_times(result: ProbeResult) -> ProbeResult:

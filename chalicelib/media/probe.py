@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # PyAV is imported only in the sandboxed child, where the pro
     from av.video.stream import VideoStream
 
 PROBE_TIMEOUT = 120.0
+PROBE_COMMAND = (sys.executable, "-m", "chalicelib.media.probe")  # the child; its last argument is the source
 # Largest frame the probe will decode (8K UHD is 33 Mpx); the configurable limit is checked later.
 MAX_DECODE_PIXELS = 8192 * 8192
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -77,13 +79,20 @@ def top_level_boxes(read_at: Callable[[int, int], bytes], size: int) -> list[Box
 
 
 class ByteSource:
-    """Random access to the input bytes: a local file or an http(s) URL with Range support."""
+    """Random access to the input bytes: a local file, an http(s) URL with Range support, or
+    ``pipe:<request fd>,<reply fd>``: ranges asked of the parent, which reads the URL itself
+    (the probe child has no network)."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.remote = sandbox.is_remote(source)
         self.bytes_fetched = 0
-        if self.remote:
+        self._pipe: tuple[int, int] | None = None
+        if source.startswith("pipe:"):
+            request_fd, reply_fd = (int(fd) for fd in source[5:].split(","))
+            self._pipe, self._file = (request_fd, reply_fd), None
+            self.size = int(self._ask(-1, 0))
+        elif self.remote:
             self.size = self._remote_size()
             self._file = None
         elif "://" in source:
@@ -118,12 +127,25 @@ class ByteSource:
         except (urllib.error.URLError, OSError) as exc:
             raise MediaError(f"input URL unreachable: {exc}") from None
 
+    def _ask(self, offset: int, length: int) -> bytes:
+        """One request to the parent: ``offset length`` (offset -1: the size); the reply is a
+        status byte, an 8-byte length and that many bytes (data, or the error's text)."""
+        assert self._pipe is not None
+        os.write(self._pipe[0], f"{offset} {length}\n".encode())
+        head = _read_exactly(self._pipe[1], 9)
+        body = _read_exactly(self._pipe[1], struct.unpack(">Q", head[1:])[0])
+        if head[0] != 0:
+            raise MediaError(body.decode("utf-8", "replace"))
+        return body
+
     def read_at(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset`` (short only at end of file)."""
         length = max(0, min(length, self.size - offset))
         if length == 0:
             return b""
-        if self._file is not None:
+        if self._pipe is not None:
+            data = self._ask(offset, length)
+        elif self._file is not None:
             data = os.pread(self._file.fileno(), length, offset)
         else:
             with self._request(offset, length) as resp:
@@ -134,6 +156,46 @@ class ByteSource:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise MediaError("the input reader went away")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+MAX_REQUEST = 64 * 1024**2  # the probe reads blocks; anything bigger is not a probe asking
+
+
+def serve_ranges(source: ByteSource, request_fd: int, reply_fd: int) -> None:
+    """Answer a probe child's range requests from ``source`` until it closes its end."""
+    buffered = b""
+    while True:
+        while b"\n" not in buffered:
+            chunk = os.read(request_fd, 4096)
+            if not chunk:
+                return
+            buffered += chunk
+        line, buffered = buffered.split(b"\n", 1)
+        try:
+            offset, length = (int(v) for v in line.split())
+            if length > MAX_REQUEST:
+                raise MediaError("probe asked for too much at once")
+            body, status = (str(source.size).encode() if offset < 0 else source.read_at(offset, length)), 0
+        except (MediaError, ValueError) as exc:
+            body, status = str(exc).encode(), 1
+        try:
+            os.write(reply_fd, bytes([status]) + struct.pack(">Q", len(body)))
+            view = memoryview(body)
+            while view:
+                view = view[os.write(reply_fd, view):]
+        except BrokenPipeError:
+            return
 
 
 class RangeReader(io.RawIOBase):
@@ -463,11 +525,28 @@ def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
 
     Raises InvalidMediaError for unusable inputs, MediaError/MediaTimeoutError otherwise.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-    result = sandbox.run(
-        [sys.executable, "-m", "chalicelib.media.probe", source], timeout, check=False, env=env, what="probe"
-    )
+    extra = {"PYTHONPATH": _PACKAGE_ROOT}
+    command = list(PROBE_COMMAND)
+    if not sandbox.is_remote(source):
+        result = sandbox.run([*command, os.path.abspath(source)], timeout, check=False, extra_env=extra, what="probe",
+                             network=False)
+    else:
+        # The child gets no network: this process fetches the ranges it asks for over two pipes.
+        remote = ByteSource(source)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        server = threading.Thread(target=serve_ranges, args=(remote, request_r, reply_w), daemon=True)
+        server.start()
+        try:
+            result = sandbox.run([*command, f"pipe:{request_w},{reply_r}"], timeout, check=False, extra_env=extra,
+                                 what="probe", network=False, pass_fds=(request_w, reply_r))
+        finally:
+            for fd in (request_w, reply_r):
+                os.close(fd)
+            server.join(timeout=5)
+            for fd in (request_r, reply_w):
+                os.close(fd)
+            remote.close()
     try:
         payload = json.loads(result.stdout)
     except ValueError:

@@ -94,16 +94,77 @@ def input_args(source: str) -> list[str]:
         "-max_streams", str(MAX_STREAMS),
         "-probesize", str(PROBESIZE),
         "-analyzeduration", str(ANALYZEDURATION),
-        "-i", source,
+        # The child runs in its own scratch folder: a local path must not depend on our cwd.
+        "-i", source if is_remote(source) else os.path.abspath(source),
     ]
 
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_PR_CAPBSET_DROP = 24
 # Loaded before any fork: the child between fork and exec must not dlopen.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+# What a decoder child gets of the environment: no credentials, no Redis URL, no settings.
+CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
-def _limiter(limits: Limits, timeout: float) -> Callable[[], None]:
+def child_environment(workdir: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a child: a PATH, a locale and its own scratch as HOME/TMPDIR."""
+    return {"PATH": CHILD_PATH, "LC_ALL": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir,
+            # Fewer glibc malloc arenas keeps virtual size (RLIMIT_AS) proportional to real use.
+            "MALLOC_ARENA_MAX": "2", **(extra or {})}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+# (audit arch, socket, socketpair, io_uring_setup) per machine; io_uring can open sockets too.
+_SYSCALLS = {"x86_64": (0xC000003E, 41, 53, 425), "aarch64": (0xC00000B7, 198, 199, 425)}
+_AF_UNIX = 1
+
+
+def _no_network_filter() -> _SockFprog | None:
+    """A seccomp program: socket() of any family but AF_UNIX fails with EACCES, io_uring with
+    EPERM, and every syscall of a foreign ABI (i386 on x86_64: socketcall) fails."""
+    import platform
+
+    known = _SYSCALLS.get(platform.machine())
+    if known is None:
+        return None
+    arch, sys_socket, _, sys_uring = known
+    ld, jeq, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
+    allow, eacces, eperm = 0x7FFF0000, 0x00050000 | 13, 0x00050000 | 1
+    program = [
+        (ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, eperm),  # seccomp_data.arch
+        (ld, 0, 0, 0),                                          # seccomp_data.nr
+        (jeq, 3, 0, sys_socket), (jeq, 1, 0, sys_uring), (ret, 0, 0, allow),
+        (ret, 0, 0, eperm),
+        (ld, 0, 0, 16), (jeq, 0, 1, _AF_UNIX), (ret, 0, 0, allow),  # args[0]: the family
+        (ret, 0, 0, eacces),
+    ]
+    filters = (_SockFilter * len(program))(*(_SockFilter(*insn) for insn in program))
+    return _SockFprog(len(program), filters)
+
+
+_NO_NETWORK = _no_network_filter() if _LIBC is not None else None
+
+
+def protect_parent() -> None:
+    """Make this process non-dumpable: a child of the same user can then neither read its
+    ``/proc/<pid>/environ`` (AWS keys, the Valkey token) nor attach to it."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _limiter(limits: Limits, timeout: float, network: bool) -> Callable[[], None]:
     cpu = limits.cpu_seconds or int(timeout * max(os.cpu_count() or 1, 1)) + 5
 
     def apply() -> None:
@@ -115,6 +176,16 @@ def _limiter(limits: Limits, timeout: float) -> Callable[[], None]:
         if _LIBC is not None:
             # If the worker is SIGKILLed mid-chunk, its ffmpeg must not run on as an orphan.
             _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.geteuid() == 0:
+                # Root (a developer's machine, CI): exec must not hand the decoder root's
+                # capabilities (reading any process's memory or environment, any file).
+                for cap in range(64):
+                    _LIBC.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+            # No privilege can be gained by exec (setuid binaries), which seccomp requires.
+            _LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            if not network and _NO_NETWORK is not None:
+                if _LIBC.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(_NO_NETWORK), 0, 0) != 0:
+                    os._exit(125)  # never run a decoder that was meant to be offline with a network
 
     return apply
 
@@ -172,29 +243,35 @@ def run(
     *,
     limits: Limits = DEFAULT_LIMITS,
     check: bool = True,
-    env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
     what: str = "ffmpeg",
     cancel: threading.Event | None = None,
+    network: bool = True,
+    workdir: str | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> RunResult:
     """Run ``argv`` (no shell, no stdin) under rlimits and a wall-clock timeout.
 
     The child gets its own process group, killed entirely on timeout (MediaTimeoutError) or when
-    ``cancel`` is set (JobAbandoned). With ``check`` a non-zero exit raises
-    MediaError("<what> failed: <reason>").
+    ``cancel`` is set (JobAbandoned); a minimal environment (``child_environment``: none of
+    ours) plus ``extra_env``; ``workdir`` as its cwd, HOME and TMPDIR; and, unless ``network``,
+    no way to open an internet socket. This process turns non-dumpable first. With ``check`` a
+    non-zero exit raises MediaError("<what> failed: <reason>").
     """
-    child_env = dict(os.environ if env is None else env)
-    # Fewer glibc malloc arenas keeps virtual size (RLIMIT_AS) proportional to real use.
-    child_env.setdefault("MALLOC_ARENA_MAX", "2")
+    protect_parent()
+    cwd = workdir or tempfile.gettempdir()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            preexec_fn=_limiter(limits, timeout),
+            preexec_fn=_limiter(limits, timeout, network),
             start_new_session=True,
             close_fds=True,
-            env=child_env,
+            pass_fds=pass_fds,
+            cwd=cwd,
+            env=child_environment(cwd, extra_env),
         )
         try:
             returncode = _wait(proc, timeout, cancel, what)

@@ -76,3 +76,12 @@ class QueueError(FramefleetError):
 
 class JobAbandoned(FramefleetError):
     """The task's job was cancelled or failed, or its lease was lost: stop work quietly."""
+
+
+def public_reason(exc: BaseException) -> str:
+    """What a job may say about an error: media errors are written for users; anything else
+    (S3 or Redis trouble, a bug) can name internal hosts, buckets or keys, and says only that it
+    happened — the details go to the logs."""
+    if isinstance(exc, MediaError):
+        return str(exc)[:500]
+    return f"an internal error ({type(exc).__name__}; the details are in the service's logs)"

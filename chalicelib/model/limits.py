@@ -7,7 +7,8 @@ from typing import Any
 from chalicelib.model.errors import ValidationError
 from chalicelib.model.settings import Settings
 
-LIMIT_NAMES = ("max_active_jobs", "max_upload_bytes", "max_duration_seconds", "max_pixels")
+LIMIT_NAMES = ("max_active_jobs", "max_upload_bytes", "max_duration_seconds", "max_pixels",
+               "max_pixel_seconds_per_day")
 
 
 @dataclass(frozen=True)
@@ -36,5 +37,6 @@ def parse_limits(raw: dict[str, Any]) -> dict[str, float]:
 def limits_for(settings: Settings, who: Principal) -> dict[str, float]:
     """The caller's limits: the deployment's defaults, overridden by their key's."""
     defaults = {"max_active_jobs": settings.max_active_jobs, "max_upload_bytes": settings.max_upload_bytes,
-                "max_duration_seconds": settings.max_duration_seconds, "max_pixels": settings.max_pixels}
+                "max_duration_seconds": settings.max_duration_seconds, "max_pixels": settings.max_pixels,
+                "max_pixel_seconds_per_day": settings.max_pixel_seconds_per_day}
     return {**defaults, **who.limits}

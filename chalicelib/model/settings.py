@@ -41,6 +41,8 @@ class Settings:
     auth: str = "apikey"               # apikey | cognito | none
     cognito_user_pool_arn: str = ""    # with auth=cognito: the user pool whose JWTs are accepted
     max_active_jobs: int = 20          # per owner, unless the owner's key says otherwise
+    # Per owner and UTC day: output pixels × seconds planned (2e11 ≈ 27 hours of 1080p).
+    max_pixel_seconds_per_day: float = 2e11
     upload_window_seconds: int = 86400  # a job still awaiting its upload after this stops counting
     stop_grace_seconds: float = 100.0  # a stopping worker gives its task back after this (ECS stopTimeout 120)
 

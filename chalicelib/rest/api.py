@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.model.errors import (
     ConflictError,
+    LimitExceededError,
     NotFoundError,
     StorageRejectedError,
     ValidationError,
@@ -14,6 +15,7 @@ from chalicelib.model.errors import (
 from chalicelib.model.kinds import FINAL_STATES, STATES, JobState
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
+from chalicelib.model.plan import output_size
 from chalicelib.rest.views import job_view
 from chalicelib.stores.jobs import new_job_id
 from chalicelib.stores.services import Services
@@ -50,6 +52,7 @@ def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
     if "preset" in body:
         raw_options = {**raw_options, "preset": body["preset"]}
     options = EncodeOptions.from_dict(raw_options)
+    _check_quota(svc, who, body, options, limits)
 
     job_id = new_job_id()
     key = source_key(job_id, ext)
@@ -69,6 +72,21 @@ def create_job(svc: Services, who: Principal, body: Any) -> dict[str, Any]:
         "upload_expires_at": round(time.time() + svc.settings.upload_window_seconds),
         "options": options.to_dict(),
     }
+
+
+def _check_quota(svc: Services, who: Principal, body: dict[str, Any], options: EncodeOptions,
+                 limits: dict[str, float]) -> None:
+    """Refuse before any upload a video whose declared size and length would not fit in what is
+    left of the owner's daily compute quota (the chunker charges the real figure)."""
+    duration, width, height = (body.get(name) for name in ("duration", "width", "height"))
+    if not (duration and width and height):
+        return
+    out_w, out_h = output_size(int(width), int(height), options.max_width, options.max_height)
+    cost = out_w * out_h * float(duration)
+    left = limits["max_pixel_seconds_per_day"] - svc.usage.used(who.owner)
+    if cost > left:
+        raise LimitExceededError(f"this video needs about {cost:.3g} pixel-seconds of encoding, and "
+                                 f"{max(0.0, left):.3g} of your daily quota are left (it resets at 00:00 UTC)")
 
 
 def _check_declared(body: dict[str, Any], limits: dict[str, float]) -> None:
@@ -100,9 +118,21 @@ def _part_plan(job: dict[str, Any], settings_part_size: int) -> tuple[int, int]:
     return part_size, max(1, -(-int(job["size"]) // part_size))
 
 
-def create_multipart(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
-    """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``)."""
+S3_MIN_PART, S3_MAX_PART, S3_MAX_PARTS = 5 * 1024**2, 5 * 1024**3, 10_000
+
+
+def create_multipart(svc: Services, who: Principal, job_id: str, body: Any = None) -> dict[str, Any]:
+    """Start a multipart upload of the job's source (Uppy ``createMultipartUpload``). The client
+    may choose its part size (``{"part_size": n}``); every part but the last then has exactly it."""
     job = _awaiting_upload(svc, who, job_id)
+    wanted = body.get("part_size") if isinstance(body, dict) else None
+    if wanted is not None:
+        if isinstance(wanted, bool) or not isinstance(wanted, int) or not S3_MIN_PART <= wanted <= S3_MAX_PART:
+            raise ValidationError(f"'part_size' must be an integer from {S3_MIN_PART} to {S3_MAX_PART} bytes")
+        if -(-int(job["size"]) // wanted) > S3_MAX_PARTS:
+            raise ValidationError(f"'part_size' {wanted} would make more than {S3_MAX_PARTS} parts")
+        svc.jobs.update(job_id, part_size=wanted)
+        job["part_size"] = wanted
     upload_id = svc.storage.create_multipart(job["source_key"], job["content_type"])
     part_size, count = _part_plan(job, svc.settings.part_size)
     return {"upload_id": upload_id, "key": job["source_key"], "part_size": part_size, "parts": count}

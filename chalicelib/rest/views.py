@@ -55,8 +55,8 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
         view["parts"] = {name: {k: v for k, v in part.items() if k != "key"}
                          for name, part in svc.jobs.parts(job["id"]).items()}
     if state == JobState.DONE and job.get("output"):
-        output = dict(job["output"])
-        output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, output["key"],
+        output = {k: v for k, v in job["output"].items() if k != "key"}  # where it sits is ours
+        output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, job["output"]["key"],
                                                   svc.settings.download_url_expiry, output.get("filename"))
         output["url_expires_at"] = round(time.time() + svc.settings.download_url_expiry)
         view["output"] = output

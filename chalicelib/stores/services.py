@@ -13,9 +13,17 @@ from chalicelib.model.settings import Settings, get_settings
 from chalicelib.stores.clients import get_redis, get_s3, reset_clients
 from chalicelib.stores.jobs import JobStore
 from chalicelib.stores.keys import ApiKeys
-from chalicelib.stores.protocols import JobStoreProtocol, KeyStoreProtocol, PingProtocol, QueueProtocol, StorageProtocol
+from chalicelib.stores.protocols import (
+    JobStoreProtocol,
+    KeyStoreProtocol,
+    PingProtocol,
+    QueueProtocol,
+    StorageProtocol,
+    UsageProtocol,
+)
 from chalicelib.stores.queue import PUSH_LUA, ReliableQueue
 from chalicelib.stores.storage import Storage, work_prefix
+from chalicelib.stores.usage import Usage
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Services:
     jobs: JobStoreProtocol
     queues: Mapping[QueueName, QueueProtocol]
     keys: KeyStoreProtocol
+    usage: UsageProtocol
 
     def queue(self, name: QueueName) -> QueueProtocol:
         """The work queue called ``name``."""
@@ -64,7 +73,8 @@ def build_services(settings: Settings, r: redis.Redis, s3: Any) -> Services:
                                   max_attempts=settings.max_attempts) for name in QueueName}
     jobs = JobStore(r, settings.key_prefix, settings.job_retention_seconds, PUSH_LUA,
                     queues[QueueName.PROCESS].push_keys(), queues[QueueName.ASSEMBLE].push_keys())
-    return Services(settings, r, Storage(s3, settings), jobs, queues, ApiKeys(r, settings.key_prefix))
+    return Services(settings, r, Storage(s3, settings), jobs, queues, ApiKeys(r, settings.key_prefix),
+                    Usage(r, settings.key_prefix))
 
 
 _override: list[Services] = []

@@ -294,6 +294,26 @@ class FakeKeys:
         return [{"id": who.key_id, "owner": who.owner} for who in self.by_token.values()]
 
 
+class FakeUsage:
+    """Daily use in a dict (one day: the fake's clock never turns)."""
+
+    def __init__(self) -> None:
+        self.by_owner: dict[str, float] = {}
+
+    def charge(self, owner: str, cost: float, limit: float | None) -> tuple[bool, float]:
+        used = self.by_owner.get(owner, 0.0)
+        if limit is not None and used + cost > limit:
+            return False, used
+        self.by_owner[owner] = used + cost
+        return True, used + cost
+
+    def used(self, owner: str) -> float:
+        return self.by_owner.get(owner, 0.0)
+
+    def refund(self, owner: str, cost: float) -> None:
+        self.by_owner[owner] = self.by_owner.get(owner, 0.0) - cost
+
+
 @dataclass
 class Fakes:
     """The fake stores behind one ``Services``."""
@@ -303,12 +323,13 @@ class Fakes:
     storage: FakeStorage
     keys: FakeKeys
     queues: dict[QueueName, FakeQueue]
+    usage: FakeUsage
 
 
 def fake_services(settings: Settings | None = None) -> Fakes:
     """A ``Services`` whose every store is an in-memory fake."""
-    jobs, storage, keys = FakeJobs(), FakeStorage(), FakeKeys()
+    jobs, storage, keys, usage = FakeJobs(), FakeStorage(), FakeKeys(), FakeUsage()
     queues = {name: FakeQueue(name) for name in QueueName}
-    services = Services(settings or Settings(), FakePing(), storage, jobs, dict(queues), keys)
-    return Fakes(services, jobs, storage, keys, queues)
+    services = Services(settings or Settings(), FakePing(), storage, jobs, dict(queues), keys, usage)
+    return Fakes(services, jobs, storage, keys, queues, usage)
 

@@ -206,3 +206,23 @@ def test_an_upload_of_another_size_than_declared_is_rejected_and_deleted(client:
     job = fakes.jobs.get(job_id)
     assert job["state"] == JobState.FAILED and "but the job was created for 100" in job["error"]
     assert (fakes.services.settings.upload_bucket, job["source_key"]) in fakes.storage.deleted
+
+
+def test_the_daily_compute_quota_refuses_before_upload_and_at_planning(client: Client, fakes: Fakes) -> None:
+    source = MEDIA / "sample_with_increasing_timestamps_320w_240h.mp4"  # 320x240, 15.5 s: 1.19e6 px·s
+    key = fakes.keys.create("thrifty", limits={"max_pixel_seconds_per_day": 2.0e6})
+    declared = {"filename": "a.mp4", "size": source.stat().st_size, "content_type": "video/mp4",
+                "duration": 15.5, "width": 320, "height": 240}
+    status, body = call(client, fakes, "POST", "/jobs", declared, key=key)
+    assert status == 201
+    _upload_event(client, fakes, body["job_id"], source)
+    assert fakes.jobs.get(body["job_id"])["state"] == JobState.ENCODING
+    assert fakes.usage.used("thrifty") == pytest.approx(320 * 240 * 15.5, rel=0.01)
+    status, refused = call(client, fakes, "POST", "/jobs", declared, key=key)  # 1.19e6 more would not fit
+    assert status == 429 and "daily quota" in refused["error"]
+    undeclared = {k: v for k, v in declared.items() if k not in ("duration", "width", "height")}
+    status, body = call(client, fakes, "POST", "/jobs", undeclared, key=key)
+    assert status == 201  # nothing declared: the chunker charges the real figure
+    _upload_event(client, fakes, body["job_id"], source)
+    job = fakes.jobs.get(body["job_id"])
+    assert job["state"] == JobState.FAILED and "pixel-seconds" in job["error"] and "00:00 UTC" in job["error"]

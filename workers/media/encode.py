@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from chalicelib.media import sandbox
@@ -169,7 +170,8 @@ def encode_chunk(
 ) -> None:
     """Encode one chunk to ``out_path`` (MP4, video only). Raises MediaError with a reason."""
     argv = chunk_argv(source, chunk, plan, options, out_path)
-    sandbox.run(argv, timeout, what=f"encoding chunk {chunk.index}", cancel=cancel)
+    sandbox.run(argv, timeout, what=f"encoding chunk {chunk.index}", cancel=cancel,
+                network=sandbox.is_remote(source), workdir=os.path.dirname(os.path.abspath(out_path)))
 
 
 def encode_audio(
@@ -182,4 +184,5 @@ def encode_audio(
     cancel: threading.Event | None = None,
 ) -> None:
     """Encode the whole audio track to ``out_path`` (MP4/AAC). Raises MediaError with a reason."""
-    sandbox.run(audio_argv(source, probe, options, out_path), timeout, what="encoding audio", cancel=cancel)
+    sandbox.run(audio_argv(source, probe, options, out_path), timeout, what="encoding audio", cancel=cancel,
+                network=sandbox.is_remote(source), workdir=os.path.dirname(os.path.abspath(out_path)))

@@ -69,6 +69,7 @@ def assemble(
         handle.write(concat_list(chunk_paths, chunks))
     try:
         argv = assemble_argv(handle.name, audio_path, out_path)
-        sandbox.run(argv, timeout, what="assembling output", cancel=cancel)
+        # Our own local files in, a local file out: no network at all.
+        sandbox.run(argv, timeout, what="assembling output", cancel=cancel, network=False, workdir=out_dir)
     finally:
         os.unlink(handle.name)
