@@ -174,10 +174,11 @@ class Storage:
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, f"upload s3://{bucket}/{key}") from exc
 
-    def download_file(self, bucket: str, key: str, path: str | os.PathLike[str]) -> None:
-        """Download an object to a local file."""
+    def download_file(self, bucket: str, key: str, path: str | os.PathLike[str], version_id: str | None = None) -> None:
+        """Download an object (one version of it, given ``version_id``) to a local file."""
+        extra = {"VersionId": version_id} if version_id else None
         try:
-            self.s3.download_file(bucket, key, str(path), Config=_TRANSFER)
+            self.s3.download_file(bucket, key, str(path), ExtraArgs=extra, Config=_TRANSFER)
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, f"download s3://{bucket}/{key}") from exc
 

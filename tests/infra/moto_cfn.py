@@ -1,11 +1,13 @@
 """CloudFormation handlers for the resource types that moto 5.2.5's CloudFormation lacks.
 
-moto's CloudFormation skips a type it has no handler for (10 of the template's types), and
+moto's CloudFormation skips a type it has no handler for (11 of the template's types), and
 fails a stack whose Outputs read an attribute of such a resource; its AWS::S3::Bucket and
 AWS::ECS::Service handlers drop most properties. moto does implement these services' *APIs*, so
 each handler here creates its resource by calling that API (through boto3, inside ``mock_aws``):
 botocore validates the template's properties against the real API model, and the tests then
-inspect the result with ordinary describe/get calls, as they would on AWS.
+inspect the result with ordinary describe/get calls, as they would on AWS. Where moto lacks the
+API too (ElastiCache parameter groups), the request is validated against botocore's model and
+kept in this module (``CACHE_PARAMETER_GROUPS``).
 
 Importing this module registers the handlers (in this process only).
 """
@@ -18,12 +20,16 @@ import string
 from typing import Any
 
 import boto3
+from botocore.validate import validate_parameters
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
 # Types of infra/template.yaml that these handlers create (moto's own are missing or partial).
 SHIMMED_TYPES: list[str] = []
 REPLACED_TYPES = {"AWS::S3::Bucket", "AWS::ECS::Service"}
+# name -> {family, description, parameters}: what CreateCacheParameterGroup and
+# ModifyCacheParameterGroup would have been sent (moto 5.2.5 implements neither).
+CACHE_PARAMETER_GROUPS: dict[str, dict[str, Any]] = {}
 _RESOLVE_SECRET = re.compile(r"\{\{resolve:secretsmanager:(.+):SecretString:(\w+)\}\}")
 
 
@@ -201,6 +207,35 @@ class CacheSubnetGroup(_Shim, CloudFormationModel):
         _client("elasticache", region).create_cache_subnet_group(
             CacheSubnetGroupName=group, CacheSubnetGroupDescription=props["Description"],
             SubnetIds=props["SubnetIds"])
+        return cls(group)
+
+
+def _validate(service: str, operation: str, params: dict[str, Any], region: str) -> None:
+    """Raise like botocore would if ``params`` do not fit ``operation``'s input shape."""
+    shape = _client(service, region).meta.service_model.operation_model(operation).input_shape
+    validate_parameters(params, shape)
+
+
+class CacheParameterGroup(_Shim, CloudFormationModel):
+    """moto has neither the handler nor the API: the two calls CloudFormation makes are checked
+    against the API model and recorded in CACHE_PARAMETER_GROUPS."""
+
+    TYPE = "AWS::ElastiCache::ParameterGroup"
+
+    @classmethod
+    def create(cls, props: dict[str, Any], name: str, region: str) -> _Shim:
+        group = props.get("CacheParameterGroupName", name).lower()
+        create = {"CacheParameterGroupName": group, "CacheParameterGroupFamily": props["CacheParameterGroupFamily"],
+                  "Description": props["Description"]}
+        modify = {"CacheParameterGroupName": group,
+                  "ParameterNameValues": [{"ParameterName": k, "ParameterValue": str(v)}
+                                          for k, v in props.get("Properties", {}).items()]}
+        _validate("elasticache", "CreateCacheParameterGroup", create, region)
+        _validate("elasticache", "ModifyCacheParameterGroup", modify, region)
+        CACHE_PARAMETER_GROUPS[group] = {"family": create["CacheParameterGroupFamily"],
+                                         "description": create["Description"],
+                                         "parameters": {p["ParameterName"]: p["ParameterValue"]
+                                                        for p in modify["ParameterNameValues"]}}
         return cls(group)
 
 

@@ -19,6 +19,7 @@ from tests.infra.helpers import CHALICE_CONFIG, ROOT, tool
 
 STAGES = sorted(CHALICE_CONFIG["stages"])
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
+PIPELINE_FUNCTIONS = {"APIHandler", "OnUpload", "PublishQueueDepth"}
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +50,12 @@ def test_package_output_passes_cfn_lint(packages: dict[str, Path]) -> None:
 def test_functions_are_wired_as_configured(packages: dict[str, Path], stage: str) -> None:
     resources = sam(packages, stage)["Resources"]
     functions = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert set(functions) == {"APIHandler", "OnUpload", "PublishQueueDepth"}
+    assert PIPELINE_FUNCTIONS <= set(functions) <= PIPELINE_FUNCTIONS | {"Admin"}  # Admin: its own test
     config = CHALICE_CONFIG["stages"][stage]
     for props in functions.values():
         assert props["Runtime"] == "python3.12"  # AL2023: the av wheel needs glibc 2.28
+        # No reserved concurrency: it needs 100 unreserved executions left in the account.
+        assert "ReservedConcurrentExecutions" not in props
         assert props["Role"] == config["iam_role_arn"]
         assert props["VpcConfig"] == {"SecurityGroupIds": config["security_group_ids"],
                                       "SubnetIds": config["subnet_ids"]}
@@ -64,10 +67,53 @@ def test_functions_are_wired_as_configured(packages: dict[str, Path], stage: str
     assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == 1
     queue = config["environment_variables"]["FRAMEFLEET_UPLOAD_QUEUE"]
     assert event["Properties"]["Queue"]["Fn::Sub"].endswith(f":{queue}")
-    assert on_upload["Timeout"] == 300 and on_upload["ReservedConcurrentExecutions"] >= 1
+    # The event source's own bound (infra/chalice_cli.py: sqs_maximum_concurrency).
+    concurrency = config["lambda_functions"]["on_upload"]["sqs_maximum_concurrency"]
+    assert event["Properties"]["ScalingConfig"] == {"MaximumConcurrency": concurrency}
+    assert concurrency >= 2 and on_upload["Timeout"] == 300
     (schedule,) = functions["PublishQueueDepth"]["Events"].values()
     assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(1 minute)"
     assert "Layers" not in on_upload  # no function runs ffmpeg (see the README)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_admin_function_is_packaged_in_the_vpc_without_any_trigger(packages: dict[str, Path], stage: str) -> None:
+    """The admin Lambda (app.py ``@app.lambda_function(name="admin")``) that infra/deploy.sh and
+    infra/admin.sh invoke to create API keys: in the VPC (Valkey is private), with the stack's
+    role, and reachable only through lambda:InvokeFunction (no event, no API route)."""
+    resources = sam(packages, stage)["Resources"]
+    assert "Admin" in resources, "app.py has no @app.lambda_function(name='admin') (see docs/AWS_CHECKS.md)"
+    admin = resources["Admin"]["Properties"]
+    config = CHALICE_CONFIG["stages"][stage]
+    assert admin["Handler"] == "app.admin" and "Events" not in admin
+    assert admin["Timeout"] == config["lambda_functions"]["admin"]["lambda_timeout"] == 30
+    assert admin["MemorySize"] == config["lambda_functions"]["admin"]["lambda_memory_size"]
+    assert admin["Role"] == config["iam_role_arn"]
+    assert admin["VpcConfig"]["SubnetIds"] == config["subnet_ids"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"
+                and r["Properties"]["FunctionName"] in ({"Ref": "Admin"}, {"Fn::GetAtt": ["Admin", "Arn"]})]
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert not any("admin" in path.lower() for path in paths)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_rest_api_is_throttled_and_its_own_errors_carry_cors(packages: dict[str, Path], stage: str) -> None:
+    api = sam(packages, stage)["Resources"]["RestAPI"]["Properties"]
+    limits = CHALICE_CONFIG["stages"][stage]["api_gateway_throttling"]
+    assert api["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*",
+                                      "ThrottlingRateLimit": limits["rate_limit"],
+                                      "ThrottlingBurstLimit": limits["burst_limit"]}]
+    swagger = api["DefinitionBody"]
+    preflight = swagger["paths"]["/jobs"]["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+    cors = {k.split(".")[-1]: v for k, v in preflight["responseParameters"].items()
+            if k.split(".")[-1] in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers")}
+    responses = swagger["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}  # throttled 429, unknown route 403, timeout 504…
+    for response in responses.values():
+        headers = {k.removeprefix("gatewayresponse.header."): v for k, v in response["responseParameters"].items()}
+        assert headers == cors and headers["Access-Control-Allow-Origin"] == "'*'"
+        # The app's error shape, which the frontend reads (lib/api.ts errorMessage).
+        assert response["responseTemplates"] == {"application/json": '{"error": $context.error.messageString}'}
 
 
 def test_deployment_zip_has_the_app_and_linux_wheels_within_lambda_limits(packages: dict[str, Path]) -> None:

@@ -1,5 +1,5 @@
 """Deploy infra/template.yaml into moto's CloudFormation and inspect the result through the
-AWS APIs. moto 5.2.5's CloudFormation lacks handlers for 10 of the template's types and drops
+AWS APIs. moto 5.2.5's CloudFormation lacks handlers for 11 of the template's types and drops
 most properties of two more; tests/infra/moto_cfn.py creates those through moto's service APIs."""
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def stacks() -> Iterator[dict[str, Stack]]:
         warnings.simplefilter("always")
         from tests.infra import moto_cfn  # noqa: F401 - registers the missing handlers
 
-        yield {"dev": deploy("framefleet-dev", Stage="dev", MaxProcessors=str(MAX_PROCESSORS)),
+        # dev as deploy.sh creates a stack; prod without InitialDeploy (an update's parameters).
+        yield {"dev": deploy("framefleet-dev", Stage="dev", MaxProcessors=str(MAX_PROCESSORS), InitialDeploy="true"),
                "prod": deploy("framefleet-prod", Stage="prod", UseNatGateway="true")}
     unsupported = [str(w.message) for w in caught if "not supported by moto" in str(w.message)]
     assert not unsupported, unsupported
@@ -116,7 +117,7 @@ def test_uploads_notify_the_chunker_queue_which_has_a_dead_letter_queue(dev: Sta
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dev.outputs["UploadDeadLetterQueueUrl"],
                                        AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     assert redrive["deadLetterTargetArn"] == dlq_arn and int(redrive["maxReceiveCount"]) == 5
-    assert int(attrs["VisibilityTimeout"]) == 1800 and attrs["SqsManagedSseEnabled"] == "true"
+    assert int(attrs["VisibilityTimeout"]) == 360 and attrs["SqsManagedSseEnabled"] == "true"
     policy = json.loads(attrs["Policy"])["Statement"][0]
     assert policy["Principal"] == {"Service": "s3.amazonaws.com"} and policy["Action"] == "sqs:SendMessage"
     assert policy["Condition"]["ArnEquals"]["aws:SourceArn"] == f"arn:aws:s3:::{dev.outputs['UploadBucket']}"
@@ -184,7 +185,7 @@ def test_workers_run_one_image_with_graceful_stop_and_the_token_as_a_secret(dev:
     # (moto keeps no capacity provider strategy: test_template checks Spot for processors)
     images = set()
     for service in services:
-        assert service["desiredCount"] == 0
+        assert service["desiredCount"] == 0  # created idle: InitialDeploy=true
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         (container,) = task["containerDefinitions"]
         images.add(container["image"])
@@ -196,6 +197,35 @@ def test_workers_run_one_image_with_graceful_stop_and_the_token_as_a_secret(dev:
                                          "valueFrom": dev.outputs["RedisAuthSecretArn"] + ":token::"}]
         assert container["command"] == ["--role", service["serviceName"]]
     assert images == {f"{dev.outputs['RepositoryUri']}:bootstrap"}
+
+
+def test_services_without_initial_deploy_leave_the_desired_count_out(stacks: dict[str, Stack]) -> None:
+    """Without DesiredCount ECS's CreateService defaults to 1 (as CloudFormation documents for a new
+    service), which is why deploy.sh creates the stack with InitialDeploy=true; on an update the
+    property is absent, so UpdateService keeps autoscaling's count."""
+    prod = stacks["prod"]
+    services = client("ecs").describe_services(cluster=prod.outputs["ClusterName"],
+                                               services=["processor", "assembler"])["services"]
+    assert [s["desiredCount"] for s in services] == [1, 1]
+
+
+def test_valkey_never_evicts(dev: Stack) -> None:
+    from moto.elasticache.models import elasticache_backends
+
+    from tests.infra.moto_cfn import CACHE_PARAMETER_GROUPS
+
+    group_name = dev.physical("RedisParameterGroup")
+    group = CACHE_PARAMETER_GROUPS[group_name]
+    assert group["parameters"] == {"maxmemory-policy": "noeviction"}
+    (replication,) = client("elasticache").describe_replication_groups(
+        ReplicationGroupId=dev.physical("Redis"))["ReplicationGroups"]
+    assert replication["Engine"] == "valkey"
+    # ElastiCache's families are named after the engine's major version.
+    version = template()["Resources"]["Redis"]["Properties"]["EngineVersion"]
+    assert group["family"] == f"valkey{version.split('.')[0]}"
+    # moto keeps the group's name on the replication group but has no API that returns it.
+    backend = elasticache_backends["123456789012"][REGION]
+    assert backend.replication_groups[dev.physical("Redis")].cache_parameter_group_name == group_name
 
 
 def test_task_roles_reach_only_their_prefixes(dev: Stack) -> None:

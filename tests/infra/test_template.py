@@ -103,11 +103,48 @@ def test_every_bucket_is_private_encrypted_and_tls_only() -> None:
         assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_chunker_queue_outlives_the_lambda_timeout() -> None:
-    """Lambda's SQS event source wants the visibility timeout >= 6x the function timeout."""
-    visibility = template()["Resources"]["UploadQueue"]["Properties"]["VisibilityTimeout"]
+def test_chunker_retries_soon_without_reserved_concurrency() -> None:
+    """The event source's MaximumConcurrency bounds the chunker (reserved concurrency needs 100
+    unreserved in the account, and a throttled receive waits out the visibility timeout), so the
+    queue's visibility can be short: above the function timeout (Lambda requires it) and the
+    chunker's stale-claim age (a retry may take over the job), at most twice the timeout."""
+    from chalicelib.model.settings import Settings
+
+    visibility = int(template()["Resources"]["UploadQueue"]["Properties"]["VisibilityTimeout"])
+    stale_claim = Settings.from_env(CHALICE_CONFIG["environment_variables"]).claim_stale_seconds
     for stage in CHALICE_CONFIG["stages"].values():
-        assert int(visibility) >= 6 * stage["lambda_functions"]["on_upload"]["lambda_timeout"]
+        for function in stage["lambda_functions"].values():
+            assert "reserved_concurrency" not in function
+        on_upload = stage["lambda_functions"]["on_upload"]
+        assert 2 <= on_upload["sqs_maximum_concurrency"] <= 1000  # Lambda's range
+        timeout = on_upload["lambda_timeout"]
+        assert max(timeout, stale_claim) < visibility <= 2 * timeout
+    assert "reserved_concurrency" not in CHALICE_CONFIG
+    redrive = template()["Resources"]["UploadQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == 5  # 5 tries within half an hour, then the DLQ
+
+
+def test_valkey_uses_a_noeviction_parameter_group_of_its_engine() -> None:
+    """The default group evicts keys with a TTL (volatile-lru) under memory pressure: live jobs."""
+    resources = template()["Resources"]
+    redis = resources["Redis"]["Properties"]
+    group = resources[redis["CacheParameterGroupName"]["Ref"]]
+    assert group["Type"] == "AWS::ElastiCache::ParameterGroup"
+    assert group["Properties"]["Properties"] == {"maxmemory-policy": "noeviction"}
+    assert group["Properties"]["CacheParameterGroupFamily"] == \
+        f"{redis['Engine']}{redis['EngineVersion'].split('.')[0]}"
+
+
+def test_services_are_created_idle_and_never_reset_by_an_update() -> None:
+    """DesiredCount 0 only when the stack is created (InitialDeploy=true, which deploy.sh passes
+    then): on every later update it is absent, so CloudFormation leaves autoscaling's count."""
+    t = template()
+    assert t["Parameters"]["InitialDeploy"]["Default"] == "false"
+    assert t["Conditions"]["CreatingStack"] == {"Fn::Equals": [{"Ref": "InitialDeploy"}, "true"]}
+    for name in ("ProcessorService", "AssemblerService"):
+        assert t["Resources"][name]["Properties"]["DesiredCount"] == \
+            {"Fn::If": ["CreatingStack", 0, {"Ref": "AWS::NoValue"}]}
+    assert "InitialDeploy=$INITIAL_DEPLOY" in (ROOT / "infra" / "deploy.sh").read_text()
 
 
 def test_workers_stop_gracefully_within_fargate_limits() -> None:
@@ -121,8 +158,14 @@ def test_workers_stop_gracefully_within_fargate_limits() -> None:
         assert container["LinuxParameters"]["InitProcessEnabled"] is True  # tini forwards SIGTERM
         assert container["ReadonlyRootFilesystem"] is True
         assert container["HealthCheck"]["Command"][:2] == ["CMD", "python"]
-    # Processors on Spot (a reclaimed chunk is redone); assembly may outlast Spot's warning.
-    assert resources["ProcessorService"]["Properties"]["CapacityProviderStrategy"] == \
-        [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    # Processors mostly on Spot (a reclaimed chunk is redone), with an on-demand base and share:
+    # ECS never falls back to on-demand when Spot capacity is short. Assembly may outlast
+    # Spot's warning: on-demand only.
+    processors = resources["ProcessorService"]["Properties"]["CapacityProviderStrategy"]
+    strategy = {s["CapacityProvider"]: s for s in processors}
+    assert set(strategy) == {"FARGATE", "FARGATE_SPOT"}
+    assert strategy["FARGATE"]["Base"] >= 1 and strategy["FARGATE"]["Weight"] >= 1
+    assert "Base" not in strategy["FARGATE_SPOT"]  # only one provider may have a base
+    assert strategy["FARGATE_SPOT"]["Weight"] > strategy["FARGATE"]["Weight"]  # Spot does most of the work
     assert resources["AssemblerService"]["Properties"]["CapacityProviderStrategy"] == \
         [{"CapacityProvider": "FARGATE", "Weight": 1}]

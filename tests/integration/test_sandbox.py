@@ -136,17 +136,16 @@ def test_an_evil_ffmpeg_in_assembly_reaches_nothing(canaries: list[Canary], tmp_
     _assert_nothing_reached(report, canaries, offline=True)
 
 
-def test_an_evil_ffmpeg_encoding_from_a_url_gets_no_secrets(canaries: list[Canary], media_url: str,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An encoder reads its source over HTTP, so it keeps a network (see docs/RELIABILITY.md);
-    it still gets no credentials and cannot read ours."""
+def test_an_evil_ffmpeg_encoding_a_chunk_reaches_nothing(canaries: list[Canary], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers encode from a local copy of the source (workers/tasks/sources.py): offline too."""
     report = tmp_path / "report.json"
     monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, report, canaries)))
     plan = plan_chunks(probe_module.probe(str(MEDIA / "sample.mp4")), EncodeOptions())
     with pytest.raises(MediaError):
-        encode_chunk(f"{media_url}/sample.mp4", plan.chunks[0], plan, EncodeOptions(), str(tmp_path / "c.mp4"),
+        encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(tmp_path / "c.mp4"),
                      timeout=30)
-    _assert_nothing_reached(report, canaries, offline=False)
+    _assert_nothing_reached(report, canaries, offline=True)
 
 
 def test_an_offline_child_cannot_open_an_internet_socket(tmp_path: Path) -> None:

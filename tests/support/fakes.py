@@ -252,7 +252,8 @@ class FakeStorage:
         self._check()
         self.objects[(bucket, key)] = Path(path)
 
-    def download_file(self, bucket: str, key: str, path: str | os.PathLike[str]) -> None:
+    def download_file(self, bucket: str, key: str, path: str | os.PathLike[str],
+                      version_id: str | None = None) -> None:
         self._check()
         Path(path).write_bytes(self.objects[(bucket, key)].read_bytes())
 

@@ -16,10 +16,11 @@ from chalicelib.stores.services import Services
 from chalicelib.stores.storage import work_prefix
 from workers.cancel import check_cancel
 from workers.media.encode import encode_audio, encode_chunk
+from workers.tasks.sources import local_source
 
 
 def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
-    """Encode the part named by ``task`` from the source (read over a presigned URL)."""
+    """Encode the part named by ``task`` from a local copy of the source (the encoder has no network)."""
     job_id = task.payload["job_id"]
     job = svc.jobs.get(job_id)
     plan = Plan.from_dict(job["plan"])
@@ -28,8 +29,8 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
     part = part_of(task.payload)
     settings = svc.settings
     # The version the chunker probed, whatever was uploaded to the key since.
-    source = svc.storage.presigned_get(settings.upload_bucket, job["source_key"], int(settings.encode_timeout) + 300,
-                                       version_id=job.get("source_version") or None)
+    source = str(local_source(svc, job))
+    check_cancel(cancel)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ff-part-", dir=settings.work_dir or None) as tmp:
         out = Path(tmp) / (f"{part}.m4a" if is_audio else f"{part}.mp4")
