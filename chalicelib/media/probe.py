@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # PyAV is imported only in the sandboxed child, where the pro
     from av.video.stream import VideoStream
 
 PROBE_TIMEOUT = 120.0
+MAX_FPS = 240  # the fastest real video (high-speed phone capture) has ~240 frames per second
+MAX_FRAMES = 4 * 3600 * 120  # 4 hours (the longest allowed) at 120 fps
 PROBE_COMMAND = (sys.executable, "-m", "chalicelib.media.probe")  # the child; its last argument is the source
 # Largest frame the probe will decode (8K UHD is 33 Mpx); the configurable limit is checked later.
 MAX_DECODE_PIXELS = 8192 * 8192
@@ -339,13 +341,23 @@ class _Packets:
     audio_end: int | None = None
 
 
+def frame_cap(duration: float) -> int:
+    """Most video frames a file may hold: twice its declared length (demuxers estimate some
+    lengths) at ``MAX_FPS``, never more than ``MAX_FRAMES``. The frame tables stay in the probe
+    child and bounded."""
+    if duration <= 0:
+        return MAX_FRAMES
+    return min(MAX_FRAMES, int(2 * duration * MAX_FPS) + 10_000)
+
+
 def _scan_packets(container: InputContainer, video_index: int, audio_index: int | None,
-                  key_dts: set[int] | None = None) -> _Packets:
+                  key_dts: set[int] | None = None, max_frames: int = 0) -> _Packets:
     """Demux (no decode) video and audio packets; collect what ffmpeg will actually decode.
     ``key_dts``: the decode timestamps of the keyframes, where the index knows them."""
     streams = [s for s in container.streams if s.index in (video_index, audio_index)]
     found = _Packets()
     max_pts = None
+    limit = max_frames or MAX_FRAMES
     for packet in container.demux(streams):
         if packet.is_discard or packet.size == 0:
             continue
@@ -353,6 +365,8 @@ def _scan_packets(container: InputContainer, video_index: int, audio_index: int 
         if ts is None:
             continue
         if packet.stream.index == video_index:
+            if len(found.pts) >= limit:
+                raise InvalidMediaError(f"the video has more than {limit} frames, more than its length allows")
             found.pts.append(ts)
             if packet.dts in key_dts if key_dts is not None else packet.is_keyframe:
                 found.keyframes.append(ts)
@@ -505,7 +519,7 @@ def probe_in_process(source: str) -> ProbeResult:
             boxes = top_level_boxes(src.read_at, src.size)
             reader.zero = [(b.offset + b.header, b.offset + b.size) for b in boxes if b.type == "mdat"]
         with _open_container(reader) as container:
-            packets = _scan_packets(container, video_index, audio_index, key_dts)
+            packets = _scan_packets(container, video_index, audio_index, key_dts, frame_cap(duration))
             video_tb = container.streams[video_index].time_base
             if video_tb is None:
                 raise InvalidMediaError("the video stream has no time base")

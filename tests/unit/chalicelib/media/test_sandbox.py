@@ -75,3 +75,10 @@ def test_cancel_stops_the_child_quickly() -> None:
     with pytest.raises(JobAbandoned):
         sandbox.run(["sleep", "30"], 60, cancel=cancel)
     assert time.monotonic() - started < 3
+
+
+def test_the_probes_frame_tables_are_capped_by_the_declared_length() -> None:
+    from chalicelib.media.probe import MAX_FRAMES, frame_cap
+
+    assert frame_cap(10.0) == 2 * 10 * 240 + 10_000  # a 10 s file may not carry a million frames
+    assert frame_cap(0.0) == MAX_FRAMES and frame_cap(10**7) == MAX_FRAMES
