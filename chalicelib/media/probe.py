@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -542,8 +543,9 @@ def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
     extra = {"PYTHONPATH": _PACKAGE_ROOT}
     command = list(PROBE_COMMAND)
     if not sandbox.is_remote(source):
-        result = sandbox.run([*command, os.path.abspath(source)], timeout, check=False, extra_env=extra, what="probe",
-                             network=False)
+        with tempfile.TemporaryDirectory(prefix="ff-probe-") as scratch:
+            result = sandbox.run([*command, os.path.abspath(source)], timeout, check=False, extra_env=extra,
+                                 what="probe", network=False, workdir=scratch)
     else:
         # The child gets no network: this process fetches the ranges it asks for over two pipes.
         remote = ByteSource(source)
@@ -552,8 +554,10 @@ def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
         server = threading.Thread(target=serve_ranges, args=(remote, request_r, reply_w), daemon=True)
         server.start()
         try:
-            result = sandbox.run([*command, f"pipe:{request_w},{reply_r}"], timeout, check=False, extra_env=extra,
-                                 what="probe", network=False, pass_fds=(request_w, reply_r))
+            with tempfile.TemporaryDirectory(prefix="ff-probe-") as scratch:
+                result = sandbox.run([*command, f"pipe:{request_w},{reply_r}"], timeout, check=False,
+                                     extra_env=extra, what="probe", network=False, pass_fds=(request_w, reply_r),
+                                     workdir=scratch)
         finally:
             for fd in (request_w, reply_r):
                 os.close(fd)

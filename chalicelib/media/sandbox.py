@@ -156,6 +156,54 @@ def _no_network_filter() -> _SockFprog | None:
 
 _NO_NETWORK = _no_network_filter() if _LIBC is not None else None
 
+# Landlock (Linux 5.13+): writes confined to the child's own folder. Kernels without it (Lambda's
+# and Fargate's 5.10 today) run the child without this layer; the other layers still apply.
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_FS_WRITE_FILE, _FS_REMOVE_DIR, _FS_REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+_FS_MAKE = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
+_FS_TRUNCATE = 1 << 14  # ABI 3
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock_abi() -> int:
+    if _LIBC is None:
+        return 0
+    abi = _LIBC.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return int(abi) if abi > 0 else 0
+
+
+LANDLOCK_ABI = _landlock_abi()
+_WRITES = _FS_WRITE_FILE | _FS_REMOVE_DIR | _FS_REMOVE_FILE | _FS_MAKE | (_FS_TRUNCATE if LANDLOCK_ABI >= 3 else 0)
+_RULESET = _RulesetAttr(_WRITES)
+
+
+def _confine_writes(folder: str) -> None:
+    """In the child, before exec: from now on it may create, change or delete files only below
+    ``folder`` (and write to ``/dev/null``); reading is not restricted."""
+    assert _LIBC is not None
+    ruleset = _LIBC.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(_RULESET), ctypes.c_size_t(8),
+                            ctypes.c_uint32(0))
+    if ruleset < 0:
+        os._exit(125)
+    for path, rights in ((folder, _WRITES), ("/dev/null", _FS_WRITE_FILE | (_WRITES & _FS_TRUNCATE))):
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        rule = _PathBeneathAttr(rights, fd)
+        if _LIBC.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
+            os._exit(125)
+        os.close(fd)
+    if _LIBC.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
+        os._exit(125)
+    os.close(ruleset)
+
 
 def protect_parent() -> None:
     """Make this process non-dumpable: a child of the same user can then neither read its
@@ -164,7 +212,7 @@ def protect_parent() -> None:
         _LIBC.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
-def _limiter(limits: Limits, timeout: float, network: bool) -> Callable[[], None]:
+def _limiter(limits: Limits, timeout: float, network: bool, writable: str | None) -> Callable[[], None]:
     cpu = limits.cpu_seconds or int(timeout * max(os.cpu_count() or 1, 1)) + 5
 
     def apply() -> None:
@@ -183,6 +231,8 @@ def _limiter(limits: Limits, timeout: float, network: bool) -> Callable[[], None
                     _LIBC.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
             # No privilege can be gained by exec (setuid binaries), which seccomp requires.
             _LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            if writable is not None and LANDLOCK_ABI > 0:
+                _confine_writes(writable)
             if not network and _NO_NETWORK is not None:
                 if _LIBC.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(_NO_NETWORK), 0, 0) != 0:
                     os._exit(125)  # never run a decoder that was meant to be offline with a network
@@ -254,9 +304,10 @@ def run(
 
     The child gets its own process group, killed entirely on timeout (MediaTimeoutError) or when
     ``cancel`` is set (JobAbandoned); a minimal environment (``child_environment``: none of
-    ours) plus ``extra_env``; ``workdir`` as its cwd, HOME and TMPDIR; and, unless ``network``,
-    no way to open an internet socket. This process turns non-dumpable first. With ``check`` a
-    non-zero exit raises MediaError("<what> failed: <reason>").
+    ours) plus ``extra_env``; ``workdir`` as its cwd, HOME and TMPDIR, and (where the kernel has
+    Landlock) the only place it may write to; and, unless ``network``, no way to open an internet
+    socket. This process turns non-dumpable first. With ``check`` a non-zero exit raises
+    MediaError("<what> failed: <reason>").
     """
     protect_parent()
     cwd = workdir or tempfile.gettempdir()
@@ -266,7 +317,7 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            preexec_fn=_limiter(limits, timeout, network),
+            preexec_fn=_limiter(limits, timeout, network, workdir),
             start_new_session=True,
             close_fds=True,
             pass_fds=pass_fds,

@@ -89,34 +89,34 @@ def media_url() -> Iterator[str]:
     server.shutdown()
 
 
-def _evil_binary(folder: Path, report: Path, canaries: list[Canary]) -> Path:
+def _evil_binary(folder: Path, outside: Path, canaries: list[Canary]) -> Path:
     ports = ",".join(str(c.port) for c in canaries)
     script = folder / "evil-ffmpeg"
-    script.write_text(f'#!/bin/sh\nexec {sys.executable} {EVIL} {report} {ports} "$@"\n')
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} {EVIL} {outside} {ports} "$@"\n')
     script.chmod(0o755)
     return script
 
 
-def _assert_nothing_reached(report: Path, canaries: list[Canary], *, offline: bool) -> dict[str, Any]:
-    got = json.loads(report.read_text())
+def _assert_nothing_reached(report: str, canaries: list[Canary], outside: Path) -> None:
+    got = json.loads(report)
     assert got["env"] == [], got  # no secret, no setting of ours
     assert str(got["parent_environ"]).startswith("refused"), got
     assert str(got["aws_credentials"]).startswith("refused"), got
-    if offline:
-        assert got["reached"] == [] and all(c.hits == [] for c in canaries), got
-    return dict(got)
+    assert got["reached"] == [] and all(c.hits == [] for c in canaries), got
+    if sandbox.LANDLOCK_ABI:
+        assert str(got["wrote_outside"]).startswith("refused") and not outside.exists(), got
 
 
 @pytest.mark.parametrize("remote", [False, True])
 def test_an_evil_probe_child_reaches_nothing(canaries: list[Canary], media_url: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch, remote: bool) -> None:
-    report = tmp_path / "report.json"
+    outside = tmp_path / "planted"
     ports = ",".join(str(c.port) for c in canaries)
-    monkeypatch.setattr(probe_module, "PROBE_COMMAND", (sys.executable, str(EVIL), str(report), ports))
+    monkeypatch.setattr(probe_module, "PROBE_COMMAND", (sys.executable, str(EVIL), str(outside), ports))
     source = f"{media_url}/sample.mp4" if remote else str(MEDIA / "sample.mp4")
-    with pytest.raises(MediaError):
+    with pytest.raises(MediaError) as failed:
         probe_module.probe(source, timeout=30)
-    _assert_nothing_reached(report, canaries, offline=True)
+    _assert_nothing_reached(str(failed.value), canaries, outside)
 
 
 def test_the_real_probe_still_reads_a_url_through_its_parent(media_url: str) -> None:
@@ -126,26 +126,28 @@ def test_the_real_probe_still_reads_a_url_through_its_parent(media_url: str) -> 
 
 def test_an_evil_ffmpeg_in_assembly_reaches_nothing(canaries: list[Canary], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    report = tmp_path / "report.json"
-    monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, report, canaries)))
+    outside, work = tmp_path / "planted", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, outside, canaries)))
     plan = plan_chunks(probe_module.probe(str(MEDIA / "sample.mp4")), EncodeOptions())
-    chunk = tmp_path / "c.mp4"
+    chunk = work / "c.mp4"
     chunk.write_bytes(b"\0" * 100)
     with pytest.raises(MediaError):
-        assemble([str(chunk)], plan.chunks, None, str(tmp_path / "out.mp4"), timeout=30)
-    _assert_nothing_reached(report, canaries, offline=True)
+        assemble([str(chunk)], plan.chunks, None, str(work / "out.mp4"), timeout=30)
+    _assert_nothing_reached((work / "evil-report.json").read_text(), canaries, outside)
 
 
 def test_an_evil_ffmpeg_encoding_a_chunk_reaches_nothing(canaries: list[Canary], tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers encode from a local copy of the source (workers/tasks/sources.py): offline too."""
-    report = tmp_path / "report.json"
-    monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, report, canaries)))
+    outside, work = tmp_path / "planted", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, outside, canaries)))
     plan = plan_chunks(probe_module.probe(str(MEDIA / "sample.mp4")), EncodeOptions())
     with pytest.raises(MediaError):
-        encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(tmp_path / "c.mp4"),
+        encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(work / "c.mp4"),
                      timeout=30)
-    _assert_nothing_reached(report, canaries, offline=True)
+    _assert_nothing_reached((work / "evil-report.json").read_text(), canaries, outside)
 
 
 def test_an_offline_child_cannot_open_an_internet_socket(tmp_path: Path) -> None:

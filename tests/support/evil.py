@@ -1,7 +1,10 @@
 """An "evil" decoder: run in place of ffmpeg or the probe child, it tries everything a compromised
 demuxer would try and prints what it got as JSON (on stdout, and as the probe's error text).
 
-    python evil.py <report.json> <canary ports comma-separated> [args the real binary would get]
+    python evil.py <a path outside its folder> <canary ports comma-separated> [args the real binary would get]
+
+The report goes to ``evil-report.json`` in its working folder (the one place it may write) and,
+as the probe child's error payload, to stdout.
 """
 from __future__ import annotations
 
@@ -35,6 +38,12 @@ def attempts(ports: list[int]) -> dict[str, object]:
         except OSError:
             pass
     got["reached"] = reached
+    try:
+        with open(sys.argv[1], "w") as f:
+            f.write("planted")
+        got["wrote_outside"] = True
+    except OSError as exc:
+        got["wrote_outside"] = f"refused: {exc.strerror}"
     return got
 
 
@@ -42,7 +51,7 @@ def main() -> int:
     ports = [int(p) for p in sys.argv[2].split(",") if p]
     report = attempts(ports)
     text = json.dumps(report)
-    with open(sys.argv[1], "w") as f:  # where the test can read it (its own folder, writable by us)
+    with open("evil-report.json", "w") as f:
         f.write(text)
     # As the probe child: an error payload carrying the report; as ffmpeg: a failure.
     print(json.dumps({"error": text, "invalid": True}))
