@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 from chalicelib.model.errors import JobAbandoned, MediaError, MediaTimeoutError
@@ -57,7 +57,37 @@ class Limits:
     cpu_seconds: int | None = None  # None: derived from the timeout
 
 
-DEFAULT_LIMITS = Limits()
+def host_memory_bytes(env: dict[str, str] | None = None, root: str = "/") -> int | None:
+    """The memory this process may use: the Lambda's configured size, else the cgroup's limit
+    (ECS/Fargate, containers), else the machine's; None if none can be read."""
+    env = dict(os.environ if env is None else env)
+    if env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").isdigit():
+        return int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]) * 1024**2
+    for path in ("sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = open(os.path.join(root, path)).read().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and int(raw) < 2**60:  # cgroup v1 says "no limit" with a huge number
+            return int(raw)
+    try:
+        for line in open(os.path.join(root, "proc/meminfo")):
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def fitted_limits(memory: int | None) -> Limits:
+    """Limits whose address space stays below the host's memory (80 %, at most 6 GiB): a child
+    is stopped by its rlimit before the kernel's OOM killer takes the worker or the Lambda."""
+    if memory is None:
+        return Limits()
+    return replace(Limits(), address_space=max(256 * 1024**2, min(Limits().address_space, int(memory * 0.8))))
+
+
+DEFAULT_LIMITS = fitted_limits(host_memory_bytes())
 
 
 @dataclass(frozen=True)

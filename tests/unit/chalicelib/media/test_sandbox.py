@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,19 @@ def test_the_probes_frame_tables_are_capped_by_the_declared_length() -> None:
 
     assert frame_cap(10.0) == 2 * 10 * 240 + 10_000  # a 10 s file may not carry a million frames
     assert frame_cap(0.0) == MAX_FRAMES and frame_cap(10**7) == MAX_FRAMES
+
+
+def test_the_address_space_limit_fits_the_host(tmp_path: Path) -> None:
+    from chalicelib.media.sandbox import GIB, fitted_limits, host_memory_bytes
+
+    assert host_memory_bytes({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}, str(tmp_path)) == 512 * 1024**2
+    (tmp_path / "sys/fs/cgroup").mkdir(parents=True)
+    (tmp_path / "sys/fs/cgroup/memory.max").write_text("2147483648\n")  # a 2 GiB Fargate task
+    assert host_memory_bytes({}, str(tmp_path)) == 2 * GIB
+    (tmp_path / "sys/fs/cgroup/memory.max").write_text("max\n")
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/meminfo").write_text("MemTotal:       24576000 kB\n")
+    assert host_memory_bytes({}, str(tmp_path)) == 24576000 * 1024
+    assert fitted_limits(512 * 1024**2).address_space == int(512 * 1024**2 * 0.8)  # below the Lambda's memory
+    assert fitted_limits(64 * GIB).address_space == 6 * GIB
+    assert fitted_limits(None).address_space == 6 * GIB
