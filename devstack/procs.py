@@ -164,12 +164,12 @@ class ValkeyProcess:
             return "(no log)"
 
 
-def start_moto(log_dir: Path, port: int | None = None) -> tuple[Service, str]:
-    """Start moto's S3+SQS server; returns the service and its endpoint URL."""
+def start_moto(log_dir: Path, port: int | None = None, origins: tuple[str, ...] = ()) -> tuple[Service, str]:
+    """Start moto's S3+SQS server, with CORS for ``origins`` only; returns the service and its URL."""
     port = port or free_port()
     env = {**os.environ, **LOCAL_CREDENTIALS}
-    svc = Service("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=env,
-                  log_path=log_dir / "moto.log").start()
+    argv = [sys.executable, "-m", "devstack.motoserver", "--port", str(port), *(f"--origin={o}" for o in origins)]
+    svc = Service("moto", argv, env=env, log_path=log_dir / "moto.log").start()
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{url}/moto-api/", timeout=1).ok, "moto server", proc=svc.proc)
     return svc, url

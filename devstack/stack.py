@@ -29,6 +29,7 @@ from devstack.server import serve_api
 LOCAL_OWNER = "local"
 # Locally a failed chunker invocation is retried after this long (on AWS: 6x the Lambda timeout).
 UPLOAD_VISIBILITY_SECONDS = 10
+DEV_SERVER_PORT = 5173  # `npm run dev` in frontend/
 
 
 def provision(settings: Settings, cors_origins: tuple[str, ...] = ("*",)) -> None:
@@ -155,7 +156,10 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
             valkey.start()
             exit_stack.callback(valkey.stop)
             redis_url = valkey.url
-        moto, s3_url = start_moto(home)
+        port = api_port or free_port()
+        # The browser app's origins (and Vite's dev server) may use the local S3; no other page.
+        origins = tuple(f"http://{host}:{p}" for host in ("127.0.0.1", "localhost") for p in (port, DEV_SERVER_PORT))
+        moto, s3_url = start_moto(home, origins=origins)
         exit_stack.callback(moto.stop)
         if s3_via is not None:
             s3_url = s3_via(s3_url)
@@ -164,7 +168,7 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         Path(settings.work_dir).mkdir(exist_ok=True)
         os.environ.update({**LOCAL_CREDENTIALS, **settings.env()})
         reset_services()
-        provision(settings)
+        provision(settings, origins)
 
         from app import app
         from chalicelib.stores.services import get_services
@@ -172,7 +176,6 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         # The local owner's key: the CLI and the served browser app use it.
         api_key = get_services().keys.create(LOCAL_OWNER, "local stack")
         os.environ[API_KEY_ENV] = api_key
-        port = api_port or free_port()
         server = serve_api(app, settings, port, api_key)
         exit_stack.callback(server.server.server_close)
         exit_stack.callback(server.shutdown)

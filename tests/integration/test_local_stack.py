@@ -57,3 +57,19 @@ def test_valkey_wants_its_password(stack: Stack) -> None:
     with pytest.raises(redis.exceptions.AuthenticationError):
         redis.Redis(port=stack.valkey.port, socket_timeout=5).ping()
     assert redis.Redis.from_url(stack.valkey.url, socket_timeout=5).ping()
+
+
+def test_the_local_s3_answers_cors_only_for_the_browser_app(stack: Stack) -> None:
+    bucket = f"{stack.s3_url}/{stack.settings.upload_bucket}"
+    app_origin = f"http://localhost:{_port(stack)}"
+    evil = "http://evil.example"
+    preflight = {"Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"}
+    refused = requests.options(f"{bucket}/uploads/x", headers={"Origin": evil, **preflight}, timeout=10)
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+    allowed = requests.options(f"{bucket}/uploads/x", headers={"Origin": app_origin, **preflight}, timeout=10)
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == app_origin
+    listing = requests.get(f"{bucket}?list-type=2", headers={"Origin": evil}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in listing.headers  # a page elsewhere cannot read it
+    put = requests.put(f"{bucket}/cors-check.txt", data=b"x", headers={"Origin": app_origin}, timeout=10)
+    assert put.headers["Access-Control-Allow-Origin"] == app_origin
+    assert "ETag" in put.headers["Access-Control-Expose-Headers"]
