@@ -8,9 +8,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Chalice, CognitoUserPoolAuthorizer, Rate, Request, Response
+from chalice.app import Chalice, Rate, Request, Response
 
-from chalicelib.events import chunker, metrics
+from chalicelib.events import chunker, keyadmin, metrics
 from chalicelib.logs import get_logger
 from chalicelib.model.errors import FramefleetError, ValidationError
 from chalicelib.model.limits import Principal
@@ -22,11 +22,6 @@ from chalicelib.stores.services import get_services
 app = Chalice(app_name="framefleet", configure_logs=False)  # Powertools logs as "framefleet"
 app.api.cors = True
 _SETTINGS = get_settings()  # what the decorators below need at import (packaging) time
-# On AWS with FRAMEFLEET_AUTH=cognito, API Gateway verifies the user pool's JWTs itself.
-AUTHORIZER = (
-    CognitoUserPoolAuthorizer("framefleet-users", provider_arns=[_SETTINGS.cognito_user_pool_arn])
-    if _SETTINGS.auth == "cognito" else None
-)
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,69 +74,69 @@ def openapi_document() -> dict[str, Any]:
     return openapi.spec()
 
 
-@app.route("/jobs", methods=["POST"], authorizer=AUTHORIZER)
+@app.route("/jobs", methods=["POST"])
 @domain_errors
 def create_job() -> Response:
     return Response(api.create_job(get_services(), _caller(), _body()), status_code=201)
 
 
-@app.route("/jobs", methods=["GET"], authorizer=AUTHORIZER)
+@app.route("/jobs", methods=["GET"])
 @domain_errors
 def list_jobs() -> dict[str, Any]:
     return api.list_jobs(get_services(), _caller(), dict(_request().query_params or {}))
 
 
-@app.route("/jobs/delete", methods=["POST"], authorizer=AUTHORIZER)
+@app.route("/jobs/delete", methods=["POST"])
 @domain_errors
 def delete_jobs() -> dict[str, Any]:
     return api.delete_jobs(get_services(), _caller(), _body())
 
 
-@app.route("/jobs/{job_id}", methods=["GET"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}", methods=["GET"])
 @domain_errors
 def get_job(job_id: str) -> dict[str, Any]:
     return api.get_job(get_services(), _caller(), job_id)
 
 
-@app.route("/jobs/{job_id}", methods=["DELETE"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}", methods=["DELETE"])
 @domain_errors
 def delete_job(job_id: str) -> Response:
     api.delete_job(get_services(), _caller(), job_id)
     return Response("", status_code=204)
 
 
-@app.route("/jobs/{job_id}/cancel", methods=["POST"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/cancel", methods=["POST"])
 @domain_errors
 def cancel_job(job_id: str) -> dict[str, Any]:
     return api.cancel_job(get_services(), _caller(), job_id)
 
 
-@app.route("/jobs/{job_id}/multipart", methods=["POST"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/multipart", methods=["POST"])
 @domain_errors
 def create_multipart(job_id: str) -> Response:
     return Response(api.create_multipart(get_services(), _caller(), job_id, _body()), status_code=201)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["GET"])
 @domain_errors
 def list_parts(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.list_parts(get_services(), _caller(), job_id, upload_id)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["DELETE"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/multipart/{upload_id}", methods=["DELETE"])
 @domain_errors
 def abort_multipart(job_id: str, upload_id: str) -> Response:
     api.abort_multipart(get_services(), _caller(), job_id, upload_id)
     return Response("", status_code=204)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}", methods=["GET"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/multipart/{upload_id}/parts/{part_number}", methods=["GET"])
 @domain_errors
 def sign_part(job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
     return api.sign_part(get_services(), _caller(), job_id, upload_id, part_number)
 
 
-@app.route("/jobs/{job_id}/multipart/{upload_id}/complete", methods=["POST"], authorizer=AUTHORIZER)
+@app.route("/jobs/{job_id}/multipart/{upload_id}/complete", methods=["POST"])
 @domain_errors
 def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.complete_multipart(get_services(), _caller(), job_id, upload_id, _body())
@@ -158,3 +153,10 @@ def on_upload(event: Any) -> None:
 def publish_queue_depth(event: Any) -> dict[str, Any]:
     """Every minute: the work queues' depth as EMF metrics, which scale the Fargate workers."""
     return metrics.publish_queue_depth(get_services())
+
+
+@app.lambda_function(name="admin")
+def admin(event: Any, context: Any) -> dict[str, Any]:
+    """API keys on AWS, where Valkey is private: invoked only with ``aws lambda invoke`` (the end
+    of infra/deploy.sh, infra/admin.sh), never through API Gateway."""
+    return keyadmin.handle(get_services().keys, event)

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # framefleet on AWS, in one go: `make deploy STAGE=dev|prod` (runs this with the tools it installs).
 #
+#   0. the ECS service-linked role, if the account has none yet
 #   1. worker image → ECR (before the stack update when the repository exists, so the task
 #      definitions never name a missing tag)
-#   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE
+#   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE (a stack whose creation
+#      failed, ROLLBACK_COMPLETE, is deleted and created again)
 #   3. its outputs → .chalice/config.json stage $STAGE; `chalice deploy` (Lambda runtime python3.12)
 #   4. ECS services: a new deployment with the new task definitions
 #   5. frontend/ (if present): build, write config.json, sync to the frontend bucket, invalidate
+#   6. the first API key, through the admin Lambda, while the stage has none (printed once)
 #
 # Needs: AWS credentials and region, docker (with buildx), node/npm for the frontend.
 # Env: STAGE (required), AWS (aws CLI), PY (python with the project installed), IMAGE_TAG
-# (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1.
+# (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1,
+# FIRST_KEY_OWNER (owner of the first API key, default admin).
 # shellcheck source=infra/stage.sh
 source "$(dirname "$0")/stage.sh"
 REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-$($AWS configure get region || true)}}
@@ -23,7 +27,6 @@ fi
 case "$STAGE" in
   dev)  MAX_PROCESSORS=${MAX_PROCESSORS:-4};  USE_NAT_GATEWAY=${USE_NAT_GATEWAY:-false} ;;
   prod) MAX_PROCESSORS=${MAX_PROCESSORS:-16}; USE_NAT_GATEWAY=${USE_NAT_GATEWAY:-false} ;;
-  *) echo "STAGE must be dev or prod" >&2; exit 2 ;;
 esac
 
 WORK=$(mktemp -d)
@@ -33,9 +36,10 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-step() { printf '\n==> %s\n' "$*"; }
 
 ACCOUNT=$($AWS sts get-caller-identity --query Account --output text)
+step "account $ACCOUNT: ECS service-linked role"
+ensure_service_linked_role ecs.amazonaws.com AWSServiceRoleForECS
 REPO_NAME=$STACK-worker
 REGISTRY=$ACCOUNT.dkr.ecr.$REGION.amazonaws.com
 PUSHED=no
@@ -55,10 +59,11 @@ if $AWS ecr describe-repositories --repository-names "$REPO_NAME" >/dev/null 2>&
 fi
 
 step "infrastructure: stack $STACK ($REGION)"
+prepare_stack  # sets INITIAL_DEPLOY: services are created at 0 tasks, later updates leave the count alone
 $AWS cloudformation deploy --stack-name "$STACK" --template-file infra/template.yaml \
   --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
   --parameter-overrides "Stage=$STAGE" "ImageTag=$TAG" "MaxProcessors=$MAX_PROCESSORS" \
-  "UseNatGateway=$USE_NAT_GATEWAY"
+  "UseNatGateway=$USE_NAT_GATEWAY" "InitialDeploy=$INITIAL_DEPLOY"
 $AWS cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output json \
   > "$WORK/outputs.json"
 output() { "$PY" -c 'import json,sys; print({o["OutputKey"]: o["OutputValue"] for o in json.load(open(sys.argv[1]))}[sys.argv[2]])' "$WORK/outputs.json" "$1"; }
@@ -109,7 +114,17 @@ else
   step "frontend: no frontend/ here, skipped"
 fi
 
+step "API keys: $ADMIN_FUNCTION"
+ensure_first_key "$WORK"
+
 step "done: stage $STAGE"
 echo "API:      $API_URL"
 echo "frontend: $(output FrontendUrl)"
 echo "image:    $REGISTRY/$REPO_NAME:$TAG"
+if [ -n "$FIRST_KEY" ]; then
+  echo "API key:  $FIRST_KEY"
+  echo "          (owner ${FIRST_KEY_OWNER:-admin}; shown only now, store it: enter it in the frontend's settings)"
+else
+  echo "API keys: $KEY_COUNT exist (list: STAGE=$STAGE bash infra/admin.sh list-keys)"
+fi
+echo "more keys: STAGE=$STAGE bash infra/admin.sh create-key --owner NAME"

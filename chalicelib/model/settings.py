@@ -38,8 +38,7 @@ class Settings:
     work_dir: str = ""                 # scratch space for workers; empty = system temp dir
     part_size: int = 64 * 1024**2      # multipart part size the API recommends to clients
     log_level: str = "INFO"
-    auth: str = "apikey"               # apikey | cognito | none
-    cognito_user_pool_arn: str = ""    # with auth=cognito: the user pool whose JWTs are accepted
+    auth: str = "apikey"               # apikey | none
     max_active_jobs: int = 20          # per owner, unless the owner's key says otherwise
     # Per owner and UTC day: output pixels × seconds planned (2e11 ≈ 27 hours of 1080p).
     max_pixel_seconds_per_day: float = 2e11

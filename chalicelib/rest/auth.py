@@ -1,4 +1,4 @@
-"""Authentication of API calls: API keys (local and AWS) or a Cognito user-pool JWT (AWS)."""
+"""Authentication of API calls: API keys (locally and on AWS), or none at all."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -10,7 +10,7 @@ from chalicelib.model.settings import Settings
 from chalicelib.stores.protocols import KeyStoreProtocol
 
 API_KEY_HEADER = "x-api-key"
-AUTH_MODES = ("apikey", "cognito", "none")
+AUTH_MODES = ("apikey", "none")
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -27,12 +27,6 @@ def authenticate(settings: Settings, keys: KeyStoreProtocol, headers: Mapping[st
     """Who is calling; UnauthorizedError if nobody we know."""
     if settings.auth == "none":
         return Principal("anonymous")
-    if settings.auth == "cognito":
-        # API Gateway's Cognito authorizer has verified the JWT; we only read its claims.
-        claims = ((context or {}).get("authorizer") or {}).get("claims") or {}
-        if not claims.get("sub"):
-            raise UnauthorizedError("missing or invalid Cognito token")
-        return Principal(f"cognito:{claims['sub']}")
     principal = keys.verify(presented_key(headers))
     if principal is None:
         raise UnauthorizedError("missing or invalid API key (send it as X-Api-Key)")

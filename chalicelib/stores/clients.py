@@ -47,7 +47,13 @@ def get_sqs() -> Any:
 
 
 def make_redis(url: str) -> redis.Redis:
-    """A Redis client that retries with exponential backoff across restarts and failovers."""
+    """A Redis client that retries with exponential backoff across restarts and failovers.
+
+    After an ElastiCache failover the old primary, now a replica, answers writes on connections
+    that are still open with READONLY, while the primary endpoint already names the new primary:
+    a READONLY reply closes the connection and retries on a new one, like a dropped connection
+    (the refused write did nothing, so retrying it is safe).
+    """
     return redis.Redis.from_url(
         url,
         decode_responses=True,
@@ -55,7 +61,8 @@ def make_redis(url: str) -> redis.Redis:
         socket_timeout=30,
         health_check_interval=15,
         retry=Retry(ExponentialBackoff(cap=5.0, base=0.1), retries=12),
-        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                        redis.exceptions.ReadOnlyError],
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import control, media, model, overhead, quality, report, scaling
+from bench import control, gop, media, model, overhead, quality, report, scaling
 from bench.common import smoke_profile
 from bench.fleet import Fleet
 from chalicelib.model.options import EncodeOptions
@@ -40,6 +40,7 @@ class Bench:
             "scaling": lambda: scaling.run(self.fleet, self.profile, self.cache, self.work,
                                            self.results.get("quality"), log=_quiet),
             "control": lambda: control.run(self.fleet, self.profile, self.cache, self.work, log=_quiet),
+            "gop": lambda: gop.run(self.fleet, self.profile, self.cache, self.work, log=_quiet),
         }
         if name not in self.results:
             self.results[name] = runs[name]()
@@ -157,8 +158,14 @@ def test_control_plane_smoke(bench: Bench) -> None:
         assert r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
 
 
+def test_gop_smoke(bench: Bench) -> None:
+    (row,) = bench.get("gop")["sources"]
+    assert row["decode_ratio"] <= 1.25 < row["naive_decode_ratio"]  # the naive plan would amplify
+    assert row["ratio"] > 0 and len(row["pipeline_walls"]) == len(row["reference_walls"]) == 2
+
+
 def test_report_smoke(bench: Bench, tmp_path: Path) -> None:
-    for name in ("overhead", "quality", "scaling", "control"):
+    for name in ("overhead", "quality", "scaling", "control", "gop"):
         bench.get(name)
     from bench.common import machine
 
@@ -173,7 +180,8 @@ def test_report_smoke(bench: Bench, tmp_path: Path) -> None:
     assert verdicts["chunked"] is None
     text = report.render(results, {})
     for heading in ("## Targets", "## 1. Overhead", "## 2. Quality", "## 3. Frame exactness", "## 4. Scaling",
-                    "## 5. Control plane", "## 6. Memory", "## Closing note: the headline table"):
+                    "## 5. Control plane", "## 6. Memory", "## 7. GOP structure",
+                    "## Closing note: the headline table"):
         assert heading in text
     pytest.importorskip("matplotlib")
     doc = report.write(results, tmp_path / "BENCHMARKS.md", tmp_path / "img")

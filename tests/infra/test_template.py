@@ -169,3 +169,12 @@ def test_workers_stop_gracefully_within_fargate_limits() -> None:
     assert strategy["FARGATE_SPOT"]["Weight"] > strategy["FARGATE"]["Weight"]  # Spot does most of the work
     assert resources["AssemblerService"]["Properties"]["CapacityProviderStrategy"] == \
         [{"CapacityProvider": "FARGATE", "Weight": 1}]
+
+
+def test_the_upload_bucket_keeps_the_probed_version_for_a_day_only() -> None:
+    """Workers read the version the chunker probed (chalicelib/events/chunker.py): the bucket is
+    versioned, and a replaced or deleted version lasts a day."""
+    props = template()["Resources"]["UploadBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1} and rule["Prefix"] == "uploads/"

@@ -226,3 +226,16 @@ def test_the_daily_compute_quota_refuses_before_upload_and_at_planning(client: C
     _upload_event(client, fakes, body["job_id"], source)
     job = fakes.jobs.get(body["job_id"])
     assert job["state"] == JobState.FAILED and "pixel-seconds" in job["error"] and "00:00 UTC" in job["error"]
+
+
+def test_the_admin_lambda_issues_lists_and_revokes_keys(client: Client, fakes: Fakes) -> None:
+    def invoke(event: object) -> dict[str, object]:
+        return dict(client.lambda_.invoke("admin", event).payload)
+
+    created = invoke({"action": "create_key", "owner": "ops", "name": "laptop", "limits": {"max_active_jobs": 2}})
+    assert str(created["key"]).startswith("ffk_") and fakes.keys.verify(str(created["key"])) is not None
+    assert invoke({"action": "list_keys"})["keys"] == [{"id": created["id"], "owner": "ops"}]
+    assert invoke({"action": "revoke_key", "key_id": created["id"]}) == {"revoked": created["id"]}
+    assert fakes.keys.verify(str(created["key"])) is None
+    assert "owner" in str(invoke({"action": "create_key", "owner": ""})["error"])
+    assert "unknown action" in str(invoke({"action": "drop_tables"})["error"])

@@ -35,12 +35,13 @@ def test_apikey_mode_returns_the_keys_owner_and_limits() -> None:
     assert limits_for(Settings(), who)["max_upload_bytes"] == Settings().max_upload_bytes
 
 
-def test_cognito_mode_trusts_only_the_verified_claims() -> None:
+def test_there_is_no_cognito_mode_any_more() -> None:
+    """FRAMEFLEET_AUTH=cognito (removed) is API-key mode: claims in the context prove nothing."""
     settings = replace(Settings(), auth="cognito")
-    context = {"authorizer": {"claims": {"sub": "1234-abcd", "email": "a@example.com"}}}
-    assert authenticate(settings, FakeKeys(), {}, context).owner == "cognito:1234-abcd"
-    with pytest.raises(UnauthorizedError):  # an API key is no substitute for the JWT in this mode
-        authenticate(settings, FakeKeys(), {"X-Api-Key": "ffk_good_secret"}, {})
+    context = {"authorizer": {"claims": {"sub": "1234-abcd"}}}
+    with pytest.raises(UnauthorizedError):
+        authenticate(settings, FakeKeys(), {}, context)
+    assert authenticate(settings, FakeKeys(), {"X-Api-Key": "ffk_good_secret"}, context).owner == "alice"
 
 
 def test_none_mode_is_one_anonymous_owner() -> None:
