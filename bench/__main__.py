@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import control, overhead, quality, report, scaling
+from bench import control, gop, overhead, quality, report, scaling
 from bench.common import DEFAULT_WORK, REPO, TINY, clip_path, full_profile, machine, smoke_profile
 from bench.fleet import Fleet
 
-BENCHES = ("overhead", "quality", "scaling", "control")
+BENCHES = ("overhead", "quality", "scaling", "control", "gop")
 
 
 def log(message: str) -> None:
@@ -46,8 +46,10 @@ def run(profile_name: str, only: tuple[str, ...], work: Path, cache: Path) -> di
                 benches[name] = quality.run(fleet, profile, cache, work, benches.get("overhead"), log=log)
             elif name == "scaling":
                 benches[name] = scaling.run(fleet, profile, cache, work, benches.get("quality"), log=log)
-            else:
+            elif name == "control":
                 benches[name] = control.run(fleet, profile, cache, work, log=log)
+            else:
+                benches[name] = gop.run(fleet, profile, cache, work, log=log)
             results["durations"][name] = round(time.perf_counter() - started, 1)
             log(f"{name} done in {results['durations'][name]:.0f} s")
     results["machine_end"] = machine()

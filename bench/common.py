@@ -32,6 +32,7 @@ class Clip:
     width: int
     height: int
     fps: int = 30
+    gop: int | None = None  # frames between keyframes; None: 2 s (as cameras write)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Profile:
     ops_clip: Clip
     ops_chunk_lengths: tuple[float, float]
     idle_seconds: float
+    # 6. GOP structure: (a source with one keyframe, the chunk length asked for)
+    long_gop: tuple[tuple[Clip, float], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +105,7 @@ def full_profile() -> Profile:
         ops_clip=Clip("24 s 320x180", 24, 320, 180),
         ops_chunk_lengths=(6.0, 2.0),
         idle_seconds=10.0,
+        long_gop=((Clip("5 min 640x360, one keyframe", 300, 640, 360, gop=10**6), 2.0),),
     )
 
 
@@ -125,6 +129,7 @@ def smoke_profile() -> Profile:
         ops_clip=Clip("4 s 160x90", 4, 160, 90),
         ops_chunk_lengths=(2.0, 1.0),
         idle_seconds=1.0,
+        long_gop=((Clip("10 s 160x90, one keyframe", 10, 160, 90, gop=10**6), 2.0),),
     )
 
 
@@ -151,10 +156,11 @@ def _digest(argv: list[str]) -> str:
 def clip_path(cache: Path, clip: Clip) -> Path:
     """The rendered clip (made once, then reused from the cache; the name hashes the argv)."""
     def argv(out: str) -> list[str]:
-        return synthetic_clip_argv(out, clip.seconds, clip.width, clip.height, clip.fps)
+        return synthetic_clip_argv(out, clip.seconds, clip.width, clip.height, clip.fps, gop=clip.gop)
 
     key = _digest([a for a in argv("OUT") if a != ffmpeg_binary()])
-    name = f"testsrc_{clip.width}x{clip.height}_{clip.fps}_{clip.seconds:g}s_{key}.mp4"
+    gop = f"_gop{clip.gop}" if clip.gop else ""
+    name = f"testsrc_{clip.width}x{clip.height}_{clip.fps}_{clip.seconds:g}s{gop}_{key}.mp4"
     return _render(cache / name, argv)
 
 
