@@ -97,12 +97,23 @@ class QuietRequestHandler(ChaliceRequestHandler):
         if not super().parse_request():
             return False
         if self.headers.get("Host", "") not in self._own_hosts():
-            self.send_error(421, "Misdirected Request", "this server answers only to 127.0.0.1 and localhost")
+            self._refuse(421, "this server answers only to 127.0.0.1 and localhost with its port")
             return False
         if "%00" in self.path or "\x00" in self.path:
-            self.send_error(400, "Bad Request", "NUL byte in the path")
+            self._refuse(400, "a NUL byte in the path")
             return False
         return True
+
+    def _refuse(self, status: int, message: str) -> None:
+        """A JSON error, like every other error of the API, and the connection closed."""
+        body = json.dumps({"error": message}).encode()
+        self.send_response(status)
+        for name, value in (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                            ("Connection", "close")):
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
 
     def _same_origin(self) -> bool:
         """The request comes from the browser app itself (or from no browser at all)."""

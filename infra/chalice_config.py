@@ -1,25 +1,23 @@
 """Write the infrastructure stack's outputs into a stage of .chalice/config.json.
 
-    python infra/chalice_config.py --stage prod --outputs outputs.json [--redis-token-env VAR]
+    python infra/chalice_config.py --stage prod --outputs outputs.json
 
 ``outputs.json`` is ``aws cloudformation describe-stacks --query Stacks[0].Outputs`` (a list of
 ``{OutputKey, OutputValue}``). Only the stage's deployment-specific values change: bucket and
-queue names, REDIS_URL, the metrics namespace, subnets, the security group and the role.
+queue names, Valkey's host and port, the ARN of the secret holding its AUTH token, the metrics
+namespace, subnets, the security group and the role.
 
-The Valkey AUTH token is never written to the file by default (the file is in git). With
-``--redis-token-env VAR`` the token from that environment variable goes into REDIS_URL;
-infra/deploy.sh does that only for the duration of ``chalice deploy`` and restores the file.
+The Valkey AUTH token itself is never in the file, nor in any Lambda's environment: the Lambdas
+read it from Secrets Manager at their first Redis use (``FRAMEFLEET_REDIS_AUTH_SECRET_ARN``).
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 CONFIG = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
 
@@ -40,14 +38,7 @@ def outputs_map(outputs: list[dict[str, str]] | dict[str, str]) -> dict[str, str
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}
 
 
-def redis_url(outputs: dict[str, str], token: str | None = None) -> str:
-    """``rediss://`` URL of the replication group's primary endpoint (TLS is on)."""
-    auth = f":{quote(token, safe='')}@" if token else ""
-    return f"rediss://{auth}{outputs['RedisHost']}:{outputs['RedisPort']}/0"
-
-
-def apply_outputs(config: dict[str, Any], stage: str, outputs: dict[str, str],
-                  redis_token: str | None = None) -> dict[str, Any]:
+def apply_outputs(config: dict[str, Any], stage: str, outputs: dict[str, str]) -> dict[str, Any]:
     """A copy of ``config`` with ``stage`` pointing at the deployed infrastructure."""
     if outputs.get("Stage", stage) != stage:
         raise SystemExit(f"these outputs are of stage {outputs['Stage']!r}, not {stage!r}")
@@ -56,7 +47,10 @@ def apply_outputs(config: dict[str, Any], stage: str, outputs: dict[str, str],
     env = stage_config.setdefault("environment_variables", {})
     for output, variable in ENV_OUTPUTS.items():
         env[variable] = outputs[output]
-    env["REDIS_URL"] = redis_url(outputs, redis_token)
+    # REDIS_HOST/REDIS_PORT make a rediss:// URL (TLS is on); the token comes from the secret.
+    env.pop("REDIS_URL", None)
+    env["REDIS_HOST"], env["REDIS_PORT"] = outputs["RedisHost"], outputs["RedisPort"]
+    env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"] = outputs["RedisAuthSecretArn"]
     stage_config["iam_role_arn"] = outputs["LambdaRoleArn"]
     stage_config["subnet_ids"] = outputs["PrivateSubnetIds"].split(",")
     stage_config["security_group_ids"] = [outputs["LambdaSecurityGroupId"]]
@@ -69,15 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--outputs", type=Path, required=True, help="describe-stacks Outputs as JSON")
     parser.add_argument("--config", type=Path, default=CONFIG)
-    parser.add_argument("--redis-token-env", help="environment variable holding the Valkey AUTH token")
     args = parser.parse_args(argv)
-    token = None
-    if args.redis_token_env:
-        token = os.environ.get(args.redis_token_env)
-        if not token:
-            raise SystemExit(f"{args.redis_token_env} is empty")
     config = json.loads(args.config.read_text())
-    updated = apply_outputs(config, args.stage, outputs_map(json.loads(args.outputs.read_text())), token)
+    updated = apply_outputs(config, args.stage, outputs_map(json.loads(args.outputs.read_text())))
     args.config.write_text(json.dumps(updated, indent=2) + "\n")
     return 0
 

@@ -31,8 +31,6 @@ esac
 
 WORK=$(mktemp -d)
 cleanup() {
-  # The Valkey token is in .chalice/config.json only while `chalice deploy` runs.
-  if [ -f "$WORK/config.json.clean" ]; then cp "$WORK/config.json.clean" .chalice/config.json; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -81,14 +79,9 @@ if [ "${PUBLISH_FFMPEG_LAYER:-0}" = 1 ]; then
 fi
 
 step "Lambdas: chalice deploy --stage $STAGE"
+# No secret goes into the config: the Lambdas read Valkey's token from Secrets Manager themselves.
 "$PY" infra/chalice_config.py --stage "$STAGE" --outputs "$WORK/outputs.json"
-cp .chalice/config.json "$WORK/config.json.clean"
-REDIS_AUTH_TOKEN=$($AWS secretsmanager get-secret-value --secret-id "$(output RedisAuthSecretArn)" \
-  --query SecretString --output text | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-export REDIS_AUTH_TOKEN
-"$PY" infra/chalice_config.py --stage "$STAGE" --outputs "$WORK/outputs.json" --redis-token-env REDIS_AUTH_TOKEN
 "$PY" infra/chalice_cli.py deploy --stage "$STAGE"
-cp "$WORK/config.json.clean" .chalice/config.json
 API_URL=$("$PY" infra/chalice_cli.py url --stage "$STAGE")
 
 step "workers: new deployment of the ECS services"

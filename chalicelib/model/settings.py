@@ -23,6 +23,9 @@ class Settings:
     s3_endpoint_url: str = ""          # empty = AWS; locally the moto server
     sqs_endpoint_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # On AWS: the Secrets Manager secret ({"token": …}) holding Valkey's AUTH token, read once per
+    # process at its first Redis use, so the token is in no environment variable of the Lambdas.
+    redis_auth_secret_arn: str = ""
     key_prefix: str = "ff"             # namespace of every Redis key
     max_upload_bytes: int = 5 * GIB
     max_duration_seconds: float = 4 * 3600.0

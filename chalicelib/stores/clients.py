@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import boto3
 import redis
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from chalicelib.model.errors import StorageError
 from chalicelib.model.settings import Settings, get_settings
 
 # Standard retry mode backs off on throttling and connection errors (an S3 outage of a few
@@ -66,10 +70,31 @@ def make_redis(url: str) -> redis.Redis:
     )
 
 
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` as its AUTH token (replacing any)."""
+    parts = urlsplit(url)
+    netloc = f":{quote(password, safe='')}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def resolve_redis_url(settings: Settings, secrets: Any | None = None) -> str:
+    """The Redis URL to connect to: ``REDIS_URL`` (or REDIS_HOST/PORT), with the AUTH token from
+    Secrets Manager when ``redis_auth_secret_arn`` is set."""
+    if not settings.redis_auth_secret_arn:
+        return settings.redis_url
+    client = secrets or _client("secretsmanager", "", settings)
+    try:
+        secret = client.get_secret_value(SecretId=settings.redis_auth_secret_arn)["SecretString"]
+        token = json.loads(secret)["token"]
+    except (BotoCoreError, ClientError, KeyError, ValueError) as exc:
+        raise StorageError("could not read the Valkey AUTH token from Secrets Manager") from exc
+    return with_password(settings.redis_url, str(token))
+
+
 @functools.lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    """The Redis client for ``REDIS_URL``."""
-    return make_redis(get_settings().redis_url)
+    """The Redis client for ``REDIS_URL`` (its token read from Secrets Manager where configured)."""
+    return make_redis(resolve_redis_url(get_settings()))
 
 
 def reset_clients() -> None:

@@ -83,7 +83,7 @@ def test_the_admin_function_is_deployed_in_the_vpc_and_nothing_triggers_it(
     assert admin_fn["subnet_ids"] == config["subnet_ids"]
     assert admin_fn["security_group_ids"] == config["security_group_ids"]
     assert admin_fn["role_arn"] == config["iam_role_arn"]
-    assert admin_fn["environment_variables"]["REDIS_URL"].startswith("rediss://")
+    assert admin_fn["environment_variables"]["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
     triggers = [c for c in plan["calls"] if c["method"] in ("create_lambda_event_source", "connect_rule_to_lambda",
                                                             "add_permission_for_apigateway")]
     assert not [c for c in triggers if "admin" in json.dumps(c)]

@@ -60,7 +60,9 @@ def test_functions_are_wired_as_configured(packages: dict[str, Path], stage: str
         assert props["VpcConfig"] == {"SecurityGroupIds": config["security_group_ids"],
                                       "SubnetIds": config["subnet_ids"]}
         env = props["Environment"]["Variables"]
-        assert env["REDIS_URL"].startswith("rediss://")
+        # Valkey's host and the secret holding its token; the token itself is in no environment.
+        assert "REDIS_URL" not in env and env["REDIS_HOST"] and env["REDIS_PORT"] == "6379"
+        assert env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == f"Framefleet/{stage}"
     on_upload = functions["OnUpload"]
     (event,) = on_upload["Events"].values()

@@ -310,12 +310,12 @@ def test_outputs_fill_the_chalice_stage(dev: Stack) -> None:
     config = module.apply_outputs(CHALICE_CONFIG, "dev", dev.outputs)
     stage = config["stages"]["dev"]
     assert stage["environment_variables"]["FRAMEFLEET_UPLOAD_QUEUE"] == dev.outputs["UploadQueueName"]
-    assert stage["environment_variables"]["REDIS_URL"] == f"rediss://{dev.outputs['RedisHost']}:6379/0"
+    env = stage["environment_variables"]
+    assert "REDIS_URL" not in env and env["REDIS_HOST"] == dev.outputs["RedisHost"] and env["REDIS_PORT"] == "6379"
+    assert env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"] == dev.outputs["RedisAuthSecretArn"]
     assert stage["iam_role_arn"] == dev.outputs["LambdaRoleArn"]
     assert stage["security_group_ids"] == [dev.physical("LambdaSecurityGroup")]
     assert config["stages"]["prod"] == CHALICE_CONFIG["stages"]["prod"]  # other stages untouched
-    with_token = module.apply_outputs(CHALICE_CONFIG, "dev", dev.outputs, "s3cr3t")
-    assert with_token["stages"]["dev"]["environment_variables"]["REDIS_URL"].startswith("rediss://:s3cr3t@")
     with pytest.raises(SystemExit):
         module.apply_outputs(CHALICE_CONFIG, "prod", dev.outputs)
 

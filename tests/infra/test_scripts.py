@@ -140,12 +140,14 @@ def test_first_deploy_creates_the_service_linked_role_an_idle_stack_and_one_prin
     key = line.split()[-1]
     assert key.startswith("ffk_") and result.stdout.count(key) == 1 and key not in result.stderr
     assert "infra/admin.sh create-key --owner" in result.stdout
-    # The Valkey token was in the config only while chalice deploy ran; the key never is.
-    during = result.state["config_during_deploy"]["stages"]["dev"]["environment_variables"]["REDIS_URL"]
-    assert during.startswith("rediss://:t0ken@")
+    # Neither the Valkey token nor the key is ever in the config, not even while chalice deploys.
+    during = result.state["config_during_deploy"]["stages"]["dev"]["environment_variables"]
+    assert "REDIS_URL" not in during and during["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"]
+    assert "t0ken" not in json.dumps(result.state["config_during_deploy"])
+    assert result.aws("secretsmanager", "get-secret-value") == []  # the Lambdas read it themselves
     assert (sandbox.repo / ".chalice" / "config.json").read_text() != clean_config  # outputs written…
     after = json.loads((sandbox.repo / ".chalice" / "config.json").read_text())
-    assert "t0ken" not in json.dumps(after) and key not in json.dumps(after)  # …but never the token
+    assert "t0ken" not in json.dumps(after) and key not in json.dumps(after)  # …but never a secret
 
 
 def test_redeploy_keeps_the_services_count_the_role_and_the_keys(sandbox: Sandbox) -> None:
