@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from chalicelib.model.errors import LimitExceededError, NotFoundError, StorageError
+from chalicelib.model.errors import LimitExceededError, NotFoundError
 from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, PartName
 from chalicelib.model.tasks import TaskSpec
 from chalicelib.stores.queue import encode_payload
@@ -23,7 +23,6 @@ from chalicelib.stores.queue import encode_payload
 # Listing reads the owner's index in batches, and at most this many records per page.
 LIST_BATCH = 200
 LIST_MAX_SCAN = 2000
-_CREATE_TRIES = 20
 _JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits", "tasks")
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
@@ -41,30 +40,25 @@ return 'ok'
 # KEYS: job hash, preparing zset. ARGV: token, now, stale seconds. Take the job for probing: the first event
 # claims it; a duplicate event sees a fresh claim and backs off; a chunker that died leaves a
 # stale claim that the redelivered event takes over.
-# KEYS: new job hash, owner index, owner active set, then the hashes of the active set's
-# members (in ARGV's order). ARGV: now, retention, max active (-1: none), upload window, job id,
-# n members, the n member ids, then field/value pairs. Counting the owner's jobs in progress
-# and adding this one is one step, so parallel creates cannot pass the limit together; the
-# members are passed in (declared keys), and a set that changed since they were read is 'retry'.
+# KEYS: new job hash, owner index, owner active set. ARGV: now, retention, max active (-1: none),
+# upload window, job id, the job hash prefix, then field/value pairs. Counting the owner's jobs
+# in progress and adding this one is one step, so parallel creates cannot pass the limit
+# together. The members' hashes are named from the prefix (ElastiCache here is not a cluster:
+# every key lives on one shard), so no retry is ever needed, however many creates race.
 _CREATE = """
-local n = tonumber(ARGV[6])
-if redis.call('SCARD', KEYS[3]) ~= n then return 'retry' end
-for i = 1, n do
-  if redis.call('SISMEMBER', KEYS[3], ARGV[6 + i]) == 0 then return 'retry' end
-end
 local now, max, window = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local active = 0
-for i = 1, n do
-  local v = redis.call('HMGET', KEYS[3 + i], 'state', 'created_at')
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local v = redis.call('HMGET', ARGV[6] .. id, 'state', 'created_at')
   local state = v[1]
   if not state or state == 'done' or state == 'failed' or state == 'cancelled' then
-    redis.call('SREM', KEYS[3], ARGV[6 + i])
+    redis.call('SREM', KEYS[3], id)
   elseif state ~= 'awaiting_upload' or now - tonumber(v[2]) < window then
     active = active + 1
   end
 end
 if max >= 0 and active >= max then return 'limit:' .. active end
-for i = 7 + n, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 -- An upload that never arrives must not keep the record forever.
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now, ARGV[5])
@@ -186,25 +180,20 @@ class JobStore:
         in one atomic step."""
         job_id = fields.get("id") or new_job_id()
         owner = fields["owner"]
-        active_key = self._owner_active(owner)
-        for _ in range(_CREATE_TRIES):
-            now = time.time()
-            record = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now,
-                      "updated_at": now, f"t_{JobState.AWAITING_UPLOAD}": now}
-            members = sorted(self.r.smembers(active_key))
-            keys = [self.key(job_id), self._owner_index(owner), active_key, *(self.key(m) for m in members)]
-            args: list[Any] = [now, self.retention, -1 if max_active is None else max_active, upload_window, job_id,
-                               len(members), *members]
-            for k, v in _encode(record).items():
-                args += [k, v]
-            result = str(self._create(keys=keys, args=args))
-            if result == "ok":
-                return job_id
-            if result.startswith("limit:"):
-                active = int(result.split(":", 1)[1])
-                raise LimitExceededError(f"you already have {active} jobs in progress (limit {int(max_active or 0)}); "
-                                         "wait for one to finish or cancel one")
-        raise StorageError("could not create the job: the owner's jobs kept changing")
+        now = time.time()
+        record = {**fields, "id": job_id, "state": JobState.AWAITING_UPLOAD, "created_at": now,
+                  "updated_at": now, f"t_{JobState.AWAITING_UPLOAD}": now}
+        keys = [self.key(job_id), self._owner_index(owner), self._owner_active(owner)]
+        args: list[Any] = [now, self.retention, -1 if max_active is None else max_active, upload_window, job_id,
+                           self.key("")]
+        for k, v in _encode(record).items():
+            args += [k, v]
+        result = str(self._create(keys=keys, args=args))
+        if result.startswith("limit:"):
+            active = int(result.split(":", 1)[1])
+            raise LimitExceededError(f"you already have {active} jobs in progress (limit {int(max_active or 0)}); "
+                                     "wait for one to finish or cancel one")
+        return job_id
 
     def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
         """The decoded job record; NotFoundError if unknown, expired or (given ``owner``) not theirs."""
