@@ -156,8 +156,8 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-# (audit arch, socket, socketpair, io_uring_setup) per machine; io_uring can open sockets too.
-_SYSCALLS = {"x86_64": (0xC000003E, 41, 53, 425), "aarch64": (0xC00000B7, 198, 199, 425)}
+# (audit arch, socket, io_uring_setup) per machine; io_uring can open sockets too.
+_SYSCALLS = {"x86_64": (0xC000003E, 41, 425), "aarch64": (0xC00000B7, 198, 425)}
 _AF_UNIX = 1
 
 
@@ -169,7 +169,7 @@ def _no_network_filter() -> _SockFprog | None:
     known = _SYSCALLS.get(platform.machine())
     if known is None:
         return None
-    arch, sys_socket, _, sys_uring = known
+    arch, sys_socket, sys_uring = known
     ld, jeq, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
     allow, eacces, eperm = 0x7FFF0000, 0x00050000 | 13, 0x00050000 | 1
     program = [

@@ -124,29 +124,23 @@ def test_the_real_probe_still_reads_a_url_through_its_parent(media_url: str) -> 
     assert found.video is not None and found.video.frame_count == 932
 
 
-def test_an_evil_ffmpeg_in_assembly_reaches_nothing(canaries: list[Canary], tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    outside, work = tmp_path / "planted", tmp_path / "work"
-    work.mkdir()
-    monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, outside, canaries)))
-    plan = plan_chunks(probe_module.probe(str(MEDIA / "sample.mp4")), EncodeOptions())
-    chunk = work / "c.mp4"
-    chunk.write_bytes(b"\0" * 100)
-    with pytest.raises(MediaError):
-        assemble([str(chunk)], plan.chunks, None, str(work / "out.mp4"), timeout=30)
-    _assert_nothing_reached((work / "evil-report.json").read_text(), canaries, outside)
-
-
-def test_an_evil_ffmpeg_encoding_a_chunk_reaches_nothing(canaries: list[Canary], tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers encode from a local copy of the source (workers/tasks/sources.py): offline too."""
+@pytest.mark.parametrize("step", ["assembly", "chunk encode"])
+def test_an_evil_ffmpeg_reaches_nothing(canaries: list[Canary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        step: str) -> None:
+    """Assembly reads our own files; workers encode from a local copy of the source
+    (workers/tasks/sources.py): both offline."""
     outside, work = tmp_path / "planted", tmp_path / "work"
     work.mkdir()
     monkeypatch.setenv("FFMPEG_BINARY", str(_evil_binary(tmp_path, outside, canaries)))
     plan = plan_chunks(probe_module.probe(str(MEDIA / "sample.mp4")), EncodeOptions())
     with pytest.raises(MediaError):
-        encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(work / "c.mp4"),
-                     timeout=30)
+        if step == "assembly":
+            chunk = work / "c.mp4"
+            chunk.write_bytes(b"\0" * 100)
+            assemble([str(chunk)], plan.chunks, None, str(work / "out.mp4"), timeout=30)
+        else:
+            encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(work / "c.mp4"),
+                         timeout=30)
     _assert_nothing_reached((work / "evil-report.json").read_text(), canaries, outside)
 
 
