@@ -340,7 +340,9 @@ def run(
     MediaError("<what> failed: <reason>").
     """
     protect_parent()
-    cwd = workdir or tempfile.gettempdir()
+    # Without a workdir (our own trusted renders) the child runs where we do, so relative paths
+    # mean what they meant to the caller; its HOME and TMPDIR are still not ours.
+    cwd = workdir or os.getcwd()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             argv,
@@ -352,7 +354,7 @@ def run(
             close_fds=True,
             pass_fds=pass_fds,
             cwd=cwd,
-            env=child_environment(cwd, extra_env),
+            env=child_environment(workdir or tempfile.gettempdir(), extra_env),
         )
         try:
             returncode = _wait(proc, timeout, cancel, what)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -99,3 +100,11 @@ def test_the_address_space_limit_fits_the_host(tmp_path: Path) -> None:
     assert fitted_limits(512 * 1024**2).address_space == int(512 * 1024**2 * 0.8)  # below the Lambda's memory
     assert fitted_limits(64 * GIB).address_space == 6 * GIB
     assert fitted_limits(None).address_space == 6 * GIB
+
+
+def test_without_a_workdir_relative_paths_are_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    result = sandbox.run([sys.executable, "-c", "import os; open('out/rel.txt', 'w').write(os.environ['HOME'])"], 30)
+    assert result.returncode == 0 and (tmp_path / "out" / "rel.txt").exists()
+    assert (tmp_path / "out" / "rel.txt").read_text() != os.environ.get("HOME")  # still not our HOME
