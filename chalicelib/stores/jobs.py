@@ -203,22 +203,6 @@ class JobStore:
             raise NotFoundError(f"job {job_id} not found")
         return _decode(raw)
 
-    def active_count(self, owner: str, upload_window: float) -> int:
-        """How many of ``owner``'s jobs are in progress (uploads older than the window excluded)."""
-        members = list(self.r.smembers(self._owner_active(owner)))
-        pipe = self.r.pipeline()
-        for job_id in members:
-            pipe.hmget(self.key(job_id), "state", "created_at")
-        now, active, finished = time.time(), 0, []
-        for job_id, (state, created) in zip(members, pipe.execute()):
-            if state is None or state in FINAL_STATES:
-                finished.append(job_id)
-            elif state != JobState.AWAITING_UPLOAD or now - float(created) < upload_window:
-                active += 1
-        if finished:
-            self.r.srem(self._owner_active(owner), *finished)
-        return active
-
     def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
         """Per-part status: ``{"v00000": {"state": "done", ...}, "audio": {...}}``."""
         return {k: json.loads(v) for k, v in self.r.hgetall(self._parts_key(job_id)).items()}

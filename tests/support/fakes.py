@@ -94,7 +94,7 @@ class FakeJobs:
 
     def create(self, fields: dict[str, Any], *, max_active: float | None = None,
                upload_window: float = 0.0) -> str:
-        active = self.active_count(fields["owner"], upload_window)
+        active = self._active_count(fields["owner"], upload_window)
         if max_active is not None and active >= max_active:
             raise LimitExceededError(f"you already have {active} jobs in progress (limit {int(max_active)})")
         job_id = str(fields.get("id") or f"{next(iter(self._ids)):032x}")
@@ -109,7 +109,7 @@ class FakeJobs:
             raise NotFoundError(f"job {job_id} not found")
         return dict(job)
 
-    def active_count(self, owner: str, upload_window: float) -> int:
+    def _active_count(self, owner: str, upload_window: float) -> int:
         return sum(1 for j in self.records.values() if j["owner"] == owner and j["state"] in ACTIVE_STATES)
 
     def parts(self, job_id: str) -> dict[str, dict[str, Any]]:

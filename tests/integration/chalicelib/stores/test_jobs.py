@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from chalicelib.model.errors import LimitExceededError
 from chalicelib.model.kinds import JobState, PartName, chunk_part
 from chalicelib.stores.clients import make_redis
 from chalicelib.stores.jobs import JobStore, NotFoundError, TaskSpec
@@ -157,10 +158,16 @@ def test_listing_and_active_counts_are_per_owner(fx: Fixture) -> None:
     theirs = fx.new_job()
     assert [j["id"] for j in fx.jobs.page("alice", 10)[0]] == mine[::-1]
     assert [j["id"] for j in fx.jobs.page("bob", 10)[0]] == [theirs]
-    assert fx.jobs.active_count("alice", 3600) == 2
-    assert fx.jobs.active_count("alice", 0) == 0  # uploads older than the window do not count
-    fx.jobs.fail(mine[0], "x")
-    assert fx.jobs.active_count("alice", 3600) == 1
+    fields = {"owner": "alice", "filename": "a.mp4", "size": 10, "source_key": "uploads/x/source.mp4"}
+    with pytest.raises(LimitExceededError, match="already have 2 jobs in progress"):  # bob's does not count
+        fx.jobs.create(dict(fields), max_active=2, upload_window=3600)
+    # Uploads older than the window do not count.
+    extra = fx.jobs.create(dict(fields), max_active=1, upload_window=0)
+    fx.jobs.fail(extra, "x")
+    fx.jobs.fail(mine[0], "x")  # a final job stops counting
+    with pytest.raises(LimitExceededError, match="already have 1 jobs in progress"):
+        fx.jobs.create(dict(fields), max_active=1, upload_window=3600)
+    assert fx.jobs.create(dict(fields), max_active=2, upload_window=3600)
 
 
 def test_jobs_whose_preparation_never_finishes_are_failed_by_the_sweeper(fx: Fixture) -> None:
