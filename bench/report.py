@@ -557,8 +557,9 @@ def _findings(results: dict[str, Any]) -> list[str]:
             if many and r["rps"] < 0.7 * many[0]["rps"]:
                 out.append(f"- **POST /jobs slows down with the owner's jobs in progress**: with "
                            f"{r['owner_active_before']} of them it served {r['rps']:.0f} req/s against "
-                           f"{many[0]['rps']:.0f} req/s spread over many owners: the create script (`jobs._CREATE`) reads "
-                           "every job in the owner's active set on each call (O(jobs in progress)).")
+                           f"{many[0]['rps']:.0f} req/s spread over many owners: the create script "
+                           "(`jobs._CREATE`) reads every job in the owner's active set on each call "
+                           "(O(jobs in progress)).")
     load = (benches.get("control") or {}).get("load", [])
     keep = [r for r in load if r["route"] == "GET /jobs/{id}"]
     fresh = [r for r in load if r["route"].startswith("GET /jobs/{id} (Connection: close")]
