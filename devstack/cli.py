@@ -13,10 +13,31 @@ from typing import Any
 from devstack.client import ApiError, Client
 
 
+def _list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     names = {"crf": "crf", "x264_preset": "x264_preset", "max_height": "max_height",
-             "chunk_seconds": "chunk_seconds", "preset": "preset"}
-    return {opt: getattr(args, arg) for arg, opt in names.items() if getattr(args, arg, None) is not None}
+             "chunk_seconds": "chunk_seconds", "preset": "preset", "segment_seconds": "segment_seconds"}
+    options = {opt: getattr(args, arg) for arg, opt in names.items() if getattr(args, arg, None) is not None}
+    options["outputs"] = _outputs(args)
+    if args.codecs:
+        options["codecs"] = _list(args.codecs)
+    if args.ladder and args.ladder != "auto":
+        try:
+            heights = [int(h) for h in _list(args.ladder)]
+        except ValueError:
+            raise SystemExit("framefleet: --ladder is auto or a comma list of heights (1080,720,360)") from None
+        options["ladder"] = [{"height": h, "codec": c} for c in options.get("codecs", ["h264"]) for h in heights]
+    return options
+
+
+def _outputs(args: argparse.Namespace) -> list[str]:
+    """``--outputs``; without it an ``-o …mp4`` is just the MP4 (as before streaming), a folder all three."""
+    if args.outputs:
+        return _list(args.outputs)
+    return ["mp4"] if args.output.lower().endswith(".mp4") else ["hls", "dash", "mp4"]
 
 
 class ProgressBar:
@@ -72,12 +93,21 @@ def cmd_transcode(args: argparse.Namespace) -> int:
                                    "timings": {**status["timings"], "client_upload": round(upload_seconds, 3)}}
         if status["state"] == "done":
             t1 = time.monotonic()
-            client.download(status["output"]["url"], dest)
-            summary["timings"]["download"] = round(time.monotonic() - t1, 3)
             out = status["output"]
             summary["output"] = {k: out.get(k) for k in ("frames", "duration", "width", "height", "size",
-                                                        "bitrate", "video_codec", "audio")}
-            summary["output"]["path"] = str(dest)
+                                                        "bitrate", "video_codec", "audio", "renditions")}
+            if out.get("url") and _outputs(args) == ["mp4"]:
+                client.download(out["url"], dest)
+                summary["output"]["path"] = str(dest)
+            else:  # a package: the MP4 (if any) beside master.m3u8 and manifest.mpd
+                dest.mkdir(parents=True, exist_ok=True)
+                files = client.download_package(status.get("playback_url"), status.get("dash_url"), dest)
+                if out.get("url"):
+                    client.download(out["url"], dest / out["filename"])
+                    files.append(out["filename"])
+                summary["output"]["path"] = str(dest)
+                summary["output"]["files"] = len(files)
+            summary["timings"]["download"] = round(time.monotonic() - t1, 3)
             summary["input"] = {"size": source.stat().st_size, "probe": status.get("probe")}
     # After the stack is down, so nothing it logs can follow the summary line.
     return _finish(args, summary, started)
@@ -92,8 +122,12 @@ def _finish(args: argparse.Namespace, summary: dict[str, Any], started: float) -
         print(json.dumps(summary))
     elif ok:
         out = summary["output"]
-        print(f"{out['path']}: {out['width']}x{out['height']}, {out['frames']} frames, {out['duration']:.3f} s, "
-              f"{out['size']} bytes in {summary['wall_seconds']:.1f} s")
+        if out.get("frames") is not None:
+            print(f"{out['path']}: {out['width']}x{out['height']}, {out['frames']} frames, {out['duration']:.3f} s, "
+                  f"{out['size']} bytes in {summary['wall_seconds']:.1f} s")
+        if out.get("renditions"):
+            ladder = ", ".join(f"{r['id']} {r['bandwidth'] // 1000} kb/s" for r in out["renditions"])
+            print(f"{out['path']}: {out.get('files', 0)} files, {ladder}")
     return 0 if ok else 1
 
 
@@ -158,7 +192,12 @@ def parser() -> argparse.ArgumentParser:
 
     tc = sub.add_parser("transcode", help="transcode one file through the pipeline")
     tc.add_argument("input")
-    tc.add_argument("-o", "--output", required=True)
+    tc.add_argument("-o", "--output", required=True,
+                    help="an .mp4 file, or a folder for the package (master.m3u8, manifest.mpd, segments, MP4)")
+    tc.add_argument("--outputs", help="comma list of hls,dash,mp4 (default: mp4 for -o x.mp4, else all three)")
+    tc.add_argument("--codecs", help="comma list of h264,hevc,av1 (default h264)")
+    tc.add_argument("--segment-seconds", type=float, help="segment (and GOP) length, 1-10 s (default 2)")
+    tc.add_argument("--ladder", help="auto (default) or comma list of rung heights, e.g. 1080,720,360")
     tc.add_argument("--workers", type=int, default=cores)
     tc.add_argument("--api", help="use a running stack at this URL instead of starting one")
     tc.add_argument("--api-key", help="API key for --api (default: $FRAMEFLEET_API_KEY)")

@@ -120,6 +120,35 @@ class Client:
         """``POST /jobs/{id}/cancel``."""
         return self._call("POST", f"/jobs/{job_id}/cancel")
 
+    def download_package(self, hls_url: str | None, dash_url: str | None, dest: Path) -> list[str]:
+        """Fetch a stream package into ``dest`` by following its playlists (and the manifest):
+        every playlist, init and media segment, at its relative path. Returns the paths written."""
+        wanted: list[str] = []
+        if hls_url:
+            wanted.append("master.m3u8")
+        if dash_url:
+            wanted.append("manifest.mpd")
+        base = (hls_url or dash_url or "").rsplit("/", 1)[0] + "/"
+        written: list[str] = []
+        seen = set(wanted)
+        while wanted:
+            name = wanted.pop(0)
+            if ".." in name.split("/") or name.startswith("/"):
+                raise ApiError(f"the package names a file outside itself: {name}")
+            resp = self.http.get(base + name, timeout=600)
+            resp.raise_for_status()
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(resp.content)
+            written.append(name)
+            if name.endswith(".m3u8"):
+                folder = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
+                for ref in _playlist_refs(resp.text):
+                    if folder + ref not in seen:
+                        seen.add(folder + ref)
+                        wanted.append(folder + ref)
+        return written
+
     def download(self, url: str, dest: Path) -> None:
         """Stream the output to ``dest`` (atomically renamed into place)."""
         tmp = dest.with_name(dest.name + ".part")
@@ -129,3 +158,15 @@ class Client:
                 for block in resp.iter_content(1024 * 1024):
                     f.write(block)
         os.replace(tmp, dest)
+
+
+def _playlist_refs(text: str) -> list[str]:
+    """URIs an HLS playlist refers to: variant/segment lines and ``URI="…"`` attributes."""
+    refs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            refs.append(line)
+        elif 'URI="' in line:
+            refs.append(line.split('URI="', 1)[1].split('"', 1)[0])
+    return refs

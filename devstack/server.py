@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -10,11 +11,18 @@ from urllib.parse import unquote, urlsplit
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
+from chalicelib.model import playback
+from chalicelib.model.errors import NotFoundError
 from chalicelib.model.settings import Settings
+from chalicelib.stores.protocols import StorageProtocol
 
 # The browser app (frontend/dist, built by `make frontend`), served by the local API server.
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 _API_ROOTS = ("health", "jobs", "openapi.json")
+PLAY_ROOT = "/play/"
+# Tokens are the authorization: any page (an embed) may play a stream it was given.
+_PLAY_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+              "Access-Control-Allow-Headers": "Range", "Access-Control-Expose-Headers": "Content-Length, Content-Range"}
 _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml",
                  ".png": "image/png", ".ico": "image/x-icon", ".woff2": "font/woff2", ".txt": "text/plain"}
@@ -47,6 +55,26 @@ def frontend_response(url_path: str, settings: Settings, dist: Path = FRONTEND_D
     cache = "public, max-age=31536000, immutable" if path.startswith("/assets/") else "no-cache"
     content_type = _STATIC_TYPES.get(target.suffix, "application/octet-stream")
     return 200, {"Content-Type": content_type, "Cache-Control": cache}, target.read_bytes()
+
+
+def playback_response(url_path: str, settings: Settings, storage: StorageProtocol, secret: bytes,
+                      byte_range: str = "") -> tuple[int, dict[str, str], bytes]:
+    """A ``/play/{token}/{job_id}/…`` GET: the stream file from the output bucket, what CloudFront
+    and its viewer-request function answer on AWS (403 for a bad or expired token, 404 if absent)."""
+    path = unquote(urlsplit(url_path).path).removeprefix(PLAY_ROOT.rstrip("/"))
+    key = playback.resolve(secret, path, time.time())
+    plain = {"Content-Type": "text/plain; charset=utf-8", **_PLAY_CORS}
+    if key is None:
+        return 403, plain, b"this playback link is invalid or has expired"
+    try:
+        found = storage.get_object(settings.output_bucket, key, byte_range)
+    except NotFoundError:
+        return 404, plain, b"not found"
+    headers = {"Content-Type": found.get("ContentType") or "application/octet-stream",
+               "Cache-Control": found.get("CacheControl") or "no-cache", **_PLAY_CORS}
+    if found.get("ContentRange"):
+        headers["Content-Range"] = found["ContentRange"]
+    return (206 if found.get("ContentRange") else 200), headers, found["Body"].read()
 
 
 def thread_local_requests(app: Any) -> Any:
@@ -123,9 +151,16 @@ class QuietRequestHandler(ChaliceRequestHandler):
             origin is None or origin.removeprefix("http://") in self._own_hosts())
 
     def do_GET(self) -> None:
-        """The browser app, or Chalice for an API route."""
-        # The local owner's key goes only to the app's own pages, never to another site's.
-        found = frontend_response(self.path, self.settings, api_key=self.api_key if self._same_origin() else "")
+        """A stream file, the browser app, or Chalice for an API route."""
+        if self.path.startswith(PLAY_ROOT):
+            from chalicelib.stores.clients import playback_secret
+            from chalicelib.stores.services import get_services
+
+            found = playback_response(self.path, self.settings, get_services().storage, playback_secret(self.settings),
+                                      self.headers.get("Range", ""))
+        else:
+            # The local owner's key goes only to the app's own pages, never to another site's.
+            found = frontend_response(self.path, self.settings, api_key=self.api_key if self._same_origin() else "")
         if found is None:
             self._generic_handle()
             return
@@ -138,6 +173,16 @@ class QuietRequestHandler(ChaliceRequestHandler):
             self.wfile.write(body)
 
     do_HEAD = do_GET
+
+    def do_OPTIONS(self) -> None:
+        """CORS preflight of a stream file (an embed on another origin); Chalice answers the API's."""
+        if not self.path.startswith(PLAY_ROOT):
+            self._generic_handle()
+            return
+        self.send_response(204)
+        for name, value in {**_PLAY_CORS, "Access-Control-Max-Age": "600", "Content-Length": "0"}.items():
+            self.send_header(name, value)
+        self.end_headers()
 
     def __getattr__(self, name: str) -> Any:
         # Any other method (TRACE, QUERY, …) would get http.server's 501: let Chalice answer

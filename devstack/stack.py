@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -163,8 +164,11 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         exit_stack.callback(moto.stop)
         if s3_via is not None:
             s3_url = s3_via(s3_url)
+        # Streams play from this server's /play (CloudFront's part on AWS), with tokens signed by
+        # a secret of this stack's own unless one is given.
         settings = replace(base, redis_url=redis_url, s3_endpoint_url=s3_url, sqs_endpoint_url=s3_url,
-                           work_dir=str(home / "scratch"))
+                           work_dir=str(home / "scratch"), playback_base_url=f"http://127.0.0.1:{port}/play",
+                           playback_secret=base.playback_secret or secrets.token_urlsafe(32))
         Path(settings.work_dir).mkdir(exist_ok=True)
         os.environ.update({**LOCAL_CREDENTIALS, **settings.env()})
         reset_services()

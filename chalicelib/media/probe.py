@@ -471,6 +471,7 @@ def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -
         frame_times=times,
         keyframe_interval=max(gaps, default=duration),
         keyframes=keyframe_indices,
+        time_base_den=time_base.denominator,
     )
 
 

@@ -70,6 +70,7 @@ class VideoInfo(Record):
     # Frame indices (presentation order) of the source's keyframes: where a decoder can start.
     # Empty when unknown (then every chunk is assumed to start decoding near its first frame).
     keyframes: tuple[int, ...] = field(default=(), repr=False)
+    time_base_den: int = 0  # denominator of the stream's time base: output timescales are multiples
 
 
 @dataclass(frozen=True)

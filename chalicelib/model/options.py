@@ -16,7 +16,13 @@ X264_PRESETS = (
 CRF_RANGE = (0, 51)
 MAX_HEIGHT_RANGE = (64, 2160)
 CHUNK_SECONDS_RANGE = (1.0, 600.0)
-GOP_SECONDS = 2.0
+SEGMENT_SECONDS_RANGE = (1.0, 10.0)
+OUTPUTS = ("hls", "dash", "mp4")
+CODECS = ("h264", "hevc", "av1")
+MAX_RUNGS = 8
+RUNG_HEIGHT_RANGE = (120, 2160)
+RUNG_KEYS = frozenset({"height", "codec", "crf", "maxrate"})
+MAXRATE_RANGE = (100, 100_000)  # kb/s
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,12 @@ class EncodeOptions:
     x264_preset: str = "veryfast"
     max_height: int = 1080
     chunk_seconds: float = 10.0
+    # Streaming: which outputs, the ladder (``"auto"`` or explicit rungs), its codecs, and the
+    # segment length (= the GOP: one media segment per closed GOP).
+    outputs: tuple[str, ...] = OUTPUTS
+    ladder: str | tuple[dict[str, Any], ...] = "auto"
+    codecs: tuple[str, ...] = ("h264",)
+    segment_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         _choice("preset", self.preset, PRESETS)
@@ -41,6 +53,13 @@ class EncodeOptions:
         _number("crf", self.crf, CRF_RANGE, integer=True)
         _number("max_height", self.max_height, MAX_HEIGHT_RANGE, integer=True)
         _number("chunk_seconds", self.chunk_seconds, CHUNK_SECONDS_RANGE, integer=False)
+        _number("segment_seconds", self.segment_seconds, SEGMENT_SECONDS_RANGE, integer=False)
+        # JSON gives lists; the record keeps tuples (hashable, frozen).
+        object.__setattr__(self, "outputs", _subset("outputs", self.outputs, OUTPUTS))
+        object.__setattr__(self, "codecs", _subset("codecs", self.codecs, CODECS))
+        if "h264" not in self.codecs:
+            raise InvalidOptionsError("codecs must include h264 (the rung every player can play, and the MP4's)")
+        object.__setattr__(self, "ladder", _ladder(self.ladder, self.codecs))
 
     @property
     def max_width(self) -> int:
@@ -49,12 +68,18 @@ class EncodeOptions:
 
     @property
     def gop_seconds(self) -> float:
-        """Fixed GOP length; never longer than a chunk (chunks are whole GOPs)."""
-        return min(GOP_SECONDS, self.chunk_seconds)
+        """Fixed GOP length = the segment length; never longer than a chunk (chunks are whole GOPs)."""
+        return min(self.segment_seconds, self.chunk_seconds)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether the job publishes an adaptive stream (HLS and/or DASH), not just the MP4."""
+        return "hls" in self.outputs or "dash" in self.outputs
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict, JSON-ready."""
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> EncodeOptions:
@@ -73,6 +98,41 @@ class EncodeOptions:
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InvalidOptionsError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _subset(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise InvalidOptionsError(f"{name} must be a non-empty list of {', '.join(allowed)} (got {value!r})")
+    for item in value:
+        _choice(name, item, allowed)
+    return tuple(a for a in allowed if a in value)  # canonical order, no repeats
+
+
+def _ladder(value: Any, codecs: tuple[str, ...]) -> str | tuple[dict[str, Any], ...]:
+    """``"auto"``, or 1-8 explicit rungs ``{height, codec?, crf?, maxrate? (kb/s)}``."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_RUNGS:
+        raise InvalidOptionsError(f'ladder must be "auto" or a list of 1 to {MAX_RUNGS} rungs (got {value!r})')
+    rungs = []
+    for rung in value:
+        if not isinstance(rung, dict) or "height" not in rung:
+            raise InvalidOptionsError(f"a ladder rung must be an object with a height (got {rung!r})")
+        unknown = sorted(set(rung) - RUNG_KEYS)
+        if unknown:
+            raise InvalidOptionsError(f"unknown rung key(s): {', '.join(unknown)}; "
+                                      f"allowed: {', '.join(sorted(RUNG_KEYS))}")
+        _number("ladder height", rung["height"], RUNG_HEIGHT_RANGE, integer=True)
+        codec = rung.get("codec", "h264")
+        _choice("ladder codec", codec, codecs)
+        if "crf" in rung:
+            _number("ladder crf", rung["crf"], CRF_RANGE if codec != "av1" else (0, 63), integer=True)
+        if "maxrate" in rung:
+            _number("ladder maxrate (kb/s)", rung["maxrate"], MAXRATE_RANGE, integer=True)
+        rungs.append({**rung, "codec": codec})
+    if len({(r["codec"], r["height"]) for r in rungs}) != len(rungs):
+        raise InvalidOptionsError("ladder has the same codec and height twice")
+    return tuple(rungs)
 
 
 def _number(name: str, value: Any, bounds: tuple[float, float], *, integer: bool) -> None:

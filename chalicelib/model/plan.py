@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.model.errors import InvalidMediaError
 from chalicelib.model.facts import MOV_FAMILY, ProbeResult, Record
+from chalicelib.model.ladder import Rung, build_ladder
 from chalicelib.model.options import EncodeOptions
 
 # A last chunk shorter than this fraction of a normal chunk is merged into the previous one.
@@ -23,6 +25,9 @@ MIN_PREROLL = 3.0
 # would otherwise make every chunk decode from the start: work growing with the square of the length.
 MAX_DECODE_RATIO = 1.25
 MAX_CHUNKS = 2000
+AUDIO_RATE = 48_000
+AAC_FRAME = 1024
+MIN_TIMESCALE = 10_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,30 @@ class Plan(Record):
     video_duration: float
     video_index: int = 0  # source stream mapped by every chunk encode
     audio_duration: float | None = None  # expected encoded audio length (None: no audio)
+    rungs: tuple[Rung, ...] = ()  # the ladder, top H.264 rung first (the MP4's)
+    timescale: int = 0  # ticks per second of every video track (CMAF: tfdt, sample durations)
+    # Start of every media segment (one per GOP), seconds from the first frame: the boundaries
+    # every rung, codec and the audio share.
+    segment_times: tuple[float, ...] = ()
+
+    @property
+    def origin_ticks(self) -> int:
+        """Video tfdt of the first frame: the AAC encoder's priming frame (1024 samples) sits
+        before it at audio tfdt 0, so both tracks' first real samples share one instant."""
+        return self.timescale * AAC_FRAME // AUDIO_RATE
+
+    def segment_range(self, chunk: Chunk) -> range:
+        """Global numbers (0-based) of the media segments ``chunk`` produces."""
+        first = chunk.start_frame // self.gop_frames
+        return range(first, first + -(-chunk.frame_count // self.gop_frames))
+
+
+def video_timescale(time_base_den: int) -> int:
+    """A timescale that holds every source timestamp exactly (a multiple of the stream's time base
+    denominator) and the AAC priming offset (1024/48000 s = 8/375 s), at least 10 000; MPEG's
+    90 kHz when the time base is unknown."""
+    base = math.lcm(time_base_den or 90_000, 375)
+    return base * -(-MIN_TIMESCALE // base)
 
 
 def _even(value: float) -> int:
@@ -201,6 +230,7 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
     starts = bounded_starts(chunk_starts(video.frame_count, gop, gops_per_chunk), video.frame_count, gop, overhead,
                             max_decode_ratio)
     width, height = output_size(video.display_width, video.display_height, options.max_width, options.max_height)
+    rungs = build_ladder(options, width, height, fps)
     return Plan(
         chunks=_chunks(
             starts, video.frame_times, video.duration, video.first_pts - probe.start_time, video.first_pts, preroll
@@ -214,4 +244,7 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
         video_duration=video.duration,
         video_index=video.index,
         audio_duration=expected_audio_duration(probe),
+        rungs=rungs,
+        timescale=video_timescale(video.time_base_den),
+        segment_times=tuple(video.frame_times[i] for i in range(0, video.frame_count, gop)),
     )

@@ -32,6 +32,13 @@ class Settings:
     max_pixels: int = 8192 * 4320
     upload_url_expiry: int = 900       # seconds; presigned POST / part URLs
     download_url_expiry: int = 3600
+    # Streaming delivery (chalicelib/model/playback.py): where `{token}/{job_id}/…` paths are
+    # served (CloudFront on AWS, the local server's /play locally), the HMAC secret the tokens are
+    # signed with (on AWS the Secrets Manager secret {"secret": …} instead), their lifetime.
+    playback_base_url: str = ""
+    playback_secret: str = ""
+    playback_secret_arn: str = ""
+    playback_url_expiry: int = 6 * 3600
     lease_seconds: float = 120.0       # visibility timeout of a task; heartbeats extend it
     max_attempts: int = 3
     job_retention_seconds: int = 7 * 24 * 3600

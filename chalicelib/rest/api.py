@@ -16,6 +16,7 @@ from chalicelib.model.kinds import FINAL_STATES, STATES, JobState
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import output_size
+from chalicelib.model.playback import stream_prefix
 from chalicelib.rest.views import job_view
 from chalicelib.stores.jobs import new_job_id
 from chalicelib.stores.services import Services
@@ -254,8 +255,9 @@ def delete_job(svc: Services, who: Principal, job_id: str) -> None:
         svc.jobs.cancel(job_id)
     svc.discard_work(job_id)
     svc.storage.delete(svc.settings.upload_bucket, job["source_key"], job.get("source_version") or None)
-    if job.get("output"):
+    if (job.get("output") or {}).get("key"):
         svc.storage.delete(svc.settings.output_bucket, job["output"]["key"])
+    svc.storage.delete_prefix(svc.settings.output_bucket, stream_prefix(job_id))
     svc.jobs.delete(job_id)
 
 

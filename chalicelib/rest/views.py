@@ -4,9 +4,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from chalicelib.model import playback
 from chalicelib.model.kinds import FINAL_STATES, STATES, JobState, PartState
+from chalicelib.stores.clients import playback_secret
 from chalicelib.stores.services import Services
 
+_PLAYING = (JobState.ENCODING, JobState.ASSEMBLING, JobState.DONE)
 _STAGE_NAMES = {JobState.AWAITING_UPLOAD: "upload", JobState.QUEUED: "queue", JobState.PROBING: "probe",
                 JobState.ENCODING: "encode", JobState.ASSEMBLING: "assemble"}
 
@@ -24,6 +27,34 @@ def stage_timings(job: dict[str, Any]) -> dict[str, float]:
         last = entered[-1][1] if job["state"] in FINAL_STATES else None
         out["total"] = round((last or job["updated_at"]) - entered[0][1], 3)
     return out
+
+
+# Expiry rounded up to this: the same link for a while, so a reloaded page hits the caches.
+PLAYBACK_EXPIRY_STEP = 600
+
+
+def playback_view(svc: Services, job: dict[str, Any]) -> dict[str, Any]:
+    """``playable_at`` and, once the stream plays, its token URLs (HLS master; DASH when done)."""
+    options = job.get("options") or {}
+    outputs = options.get("outputs") or []
+    state = job["state"]
+    playable = job.get("playable_at") or (job.get(f"t_{JobState.DONE}") if state == JobState.DONE else None)
+    view: dict[str, Any] = {"playable_at": playable if state in _PLAYING else None,
+                            "playback_url": None, "dash_url": None, "playback_expires_at": None}
+    settings = svc.settings
+    if state not in _PLAYING or not playable or not settings.playback_base_url:
+        return view
+    secret = playback_secret(settings)
+    step = PLAYBACK_EXPIRY_STEP
+    expires = -(-(int(time.time()) + settings.playback_url_expiry) // step) * step
+    token = playback.sign(secret, job["id"], expires)
+    if "hls" in outputs:
+        view["playback_url"] = playback.playback_url(settings.playback_base_url, token, job["id"])
+    if "dash" in outputs and state == JobState.DONE:
+        view["dash_url"] = playback.playback_url(settings.playback_base_url, token, job["id"], playback.MANIFEST)
+    if view["playback_url"] or view["dash_url"]:
+        view["playback_expires_at"] = expires
+    return view
 
 
 def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dict[str, Any]:
@@ -52,10 +83,13 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
         view["upload_expires_at"] = round(job["created_at"] + svc.settings.upload_window_seconds)
     if with_parts:
         # Where a part's file sits in the work bucket is ours, not the caller's business.
-        view["parts"] = {name: {k: v for k, v in part.items() if k != "key"}
+        view["parts"] = {name: {k: v for k, v in part.items() if k not in ("key", "tracks")}
                          for name, part in svc.jobs.parts(job["id"]).items()}
+    view.update(playback_view(svc, job))
     if state == JobState.DONE and job.get("output"):
-        output = {k: v for k, v in job["output"].items() if k != "key"}  # where it sits is ours
+        view["output"] = {k: v for k, v in job["output"].items() if k != "key"}  # where it sits is ours
+    if state == JobState.DONE and (job.get("output") or {}).get("key"):
+        output = view["output"]
         output["url"] = svc.storage.presigned_get(svc.settings.output_bucket, job["output"]["key"],
                                                   svc.settings.download_url_expiry, output.get("filename"))
         output["url_expires_at"] = round(time.time() + svc.settings.download_url_expiry)

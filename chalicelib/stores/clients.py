@@ -91,6 +91,25 @@ def resolve_redis_url(settings: Settings, secrets: Any | None = None) -> str:
     return with_password(settings.redis_url, str(token))
 
 
+def resolve_playback_secret(settings: Settings, secrets: Any | None = None) -> bytes:
+    """The HMAC secret of playback tokens: ``playback_secret``, or the ``{"secret": …}`` Secrets
+    Manager secret ``playback_secret_arn`` (the one the CloudFront function's key store holds)."""
+    if not settings.playback_secret_arn:
+        return settings.playback_secret.encode()
+    client = secrets or _client("secretsmanager", "", settings)
+    try:
+        secret = client.get_secret_value(SecretId=settings.playback_secret_arn)["SecretString"]
+        return str(json.loads(secret)["secret"]).encode()
+    except (BotoCoreError, ClientError, KeyError, ValueError) as exc:
+        raise StorageError("could not read the playback signing secret from Secrets Manager") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def playback_secret(settings: Settings) -> bytes:
+    """``settings``' playback secret, read once per process (per Lambda container)."""
+    return resolve_playback_secret(settings)
+
+
 @functools.lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
     """The Redis client for ``REDIS_URL`` (its token read from Secrets Manager where configured)."""
@@ -100,5 +119,5 @@ def get_redis() -> redis.Redis:
 def reset_clients() -> None:
     """Forget cached settings and clients (the environment changed)."""
     get_settings.cache_clear()
-    for getter in (get_s3, get_sqs, get_redis):
+    for getter in (get_s3, get_sqs, get_redis, playback_secret):
         getter.cache_clear()

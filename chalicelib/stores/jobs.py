@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -138,6 +139,12 @@ def new_job_id() -> str:
     return secrets.token_hex(16)
 
 
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class JobStore:
     """Reads and atomically updates job records."""
 
@@ -154,6 +161,7 @@ class JobStore:
         self._create = r.register_script(_CREATE)
         self._start = r.register_script(queue_push_lua + _START_ENCODING)
         self._complete = r.register_script(queue_push_lua + _COMPLETE_PART)
+        self._unlock = r.register_script(_UNLOCK)
 
     # -- keys ----------------------------------------------------------------------------
     def key(self, job_id: str) -> str:
@@ -311,6 +319,16 @@ class JobStore:
     def bump(self, job_id: str, counter: str) -> int:
         """Increment an integer field of the job; returns the new value."""
         return int(self.r.hincrby(self.key(job_id), counter, 1))
+
+    def lock(self, job_id: str, name: str, ttl_seconds: float) -> str | None:
+        """Take the job's lock ``name`` for at most ``ttl_seconds``: a token, or None if it is held."""
+        token = uuid.uuid4().hex
+        taken = self.r.set(f"{self.key(job_id)}:lock:{name}", token, nx=True, px=int(ttl_seconds * 1000))
+        return token if taken else None
+
+    def unlock(self, job_id: str, name: str, token: str) -> None:
+        """Release a lock taken with ``token`` (never one that expired and was taken by another)."""
+        self._unlock(keys=[f"{self.key(job_id)}:lock:{name}"], args=[token])
 
     def fail(self, job_id: str, reason: str) -> bool:
         """Move any active job to ``failed`` with a human-readable reason."""

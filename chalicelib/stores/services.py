@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from chalicelib.model.kinds import QueueName
+from chalicelib.model.playback import stream_prefix
 from chalicelib.model.settings import Settings, get_settings
 from chalicelib.stores.clients import get_redis, get_s3, reset_clients
 from chalicelib.stores.jobs import JobStore
@@ -53,11 +54,13 @@ class Services:
         return self.queues[QueueName.ASSEMBLE]
 
     def discard_work(self, job_id: str) -> None:
-        """Forget a finished job's tasks (queued, running or dead) and its intermediate files."""
+        """Forget a failed or cancelled job's tasks (queued, running or dead), its intermediate
+        files and the part of its stream already published."""
         tasks = self.jobs.task_ids(job_id)
         for queue in self.queues.values():
             queue.drop(tasks, include_dead=True)
         self.storage.delete_prefix(self.settings.work_bucket, work_prefix(job_id))
+        self.storage.delete_prefix(self.settings.output_bucket, stream_prefix(job_id))
 
     def fail_job(self, job_id: str, reason: str) -> bool:
         """Fail an active job with a human-readable reason and discard its work."""

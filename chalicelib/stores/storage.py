@@ -167,12 +167,30 @@ class Storage:
             raise _wrap(exc, f"s3://{bucket}/{key}") from exc
 
     # -- transfers -----------------------------------------------------------------------
-    def upload_file(self, path: str | os.PathLike[str], bucket: str, key: str, content_type: str) -> None:
+    def upload_file(self, path: str | os.PathLike[str], bucket: str, key: str, content_type: str,
+                    cache_control: str = "") -> None:
         """Upload a local file (multipart and retried by boto3 for large files)."""
+        extra = {"ContentType": content_type, **({"CacheControl": cache_control} if cache_control else {})}
         try:
-            self.s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type}, Config=_TRANSFER)
+            self.s3.upload_file(str(path), bucket, key, ExtraArgs=extra, Config=_TRANSFER)
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, f"upload s3://{bucket}/{key}") from exc
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str, cache_control: str = "") -> None:
+        """Write a small object (a playlist, a segment) in one request."""
+        extra = {"CacheControl": cache_control} if cache_control else {}
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
+        except (BotoCoreError, ClientError) as exc:
+            raise _wrap(exc, f"upload s3://{bucket}/{key}") from exc
+
+    def get_object(self, bucket: str, key: str, byte_range: str = "") -> dict[str, Any]:
+        """``GetObject``'s answer (``Body`` a stream); NotFoundError if it is not there."""
+        extra = {"Range": byte_range} if byte_range else {}
+        try:
+            return dict(self.s3.get_object(Bucket=bucket, Key=key, **extra))
+        except (BotoCoreError, ClientError) as exc:
+            raise _wrap(exc, f"s3://{bucket}/{key}") from exc
 
     def download_file(self, bucket: str, key: str, path: str | os.PathLike[str], version_id: str | None = None) -> None:
         """Download an object (one version of it, given ``version_id``) to a local file."""

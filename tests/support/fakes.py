@@ -6,6 +6,7 @@ callers rely on; the real Redis/S3 adapters have their own tests against real se
 """
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import time
@@ -90,6 +91,7 @@ class FakeJobs:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     part_status: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     enqueued: list[TaskSpec] = field(default_factory=list)
+    locks: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     _ids: Iterable[int] = field(default_factory=itertools.count)
 
     def create(self, fields: dict[str, Any], *, max_active: float | None = None,
@@ -177,6 +179,18 @@ class FakeJobs:
         job[counter] = int(job.get(counter, 0)) + 1
         return int(job[counter])
 
+    def lock(self, job_id: str, name: str, ttl_seconds: float) -> str | None:
+        held = self.locks.get((job_id, name))
+        if held and held[1] > time.monotonic():
+            return None
+        token = f"lock-{len(self.locks) + 1}-{time.monotonic()}"
+        self.locks[(job_id, name)] = (token, time.monotonic() + ttl_seconds)
+        return token
+
+    def unlock(self, job_id: str, name: str, token: str) -> None:
+        if self.locks.get((job_id, name), ("",))[0] == token:
+            del self.locks[(job_id, name)]
+
     def fail(self, job_id: str, reason: str) -> bool:
         return self.transition(job_id, ACTIVE_STATES, JobState.FAILED, error=reason)
 
@@ -206,6 +220,8 @@ class FakeStorage:
         self.objects: dict[tuple[str, str], Path] = {}
         self.deleted: list[tuple[str, str]] = []
         self.parts: dict[str, list[dict[str, Any]]] = {}
+        self.blobs: dict[tuple[str, str], bytes] = {}
+        self.headers: dict[tuple[str, str], dict[str, str]] = {}
         self.fail_with: Exception | None = None
         self.fail_only: str | None = None
         self._uploads = itertools.count(1)
@@ -248,9 +264,25 @@ class FakeStorage:
             raise NotFoundError(f"s3://{bucket}/{key}: not found")
         return {"ContentLength": path.stat().st_size}
 
-    def upload_file(self, path: str | os.PathLike[str], bucket: str, key: str, content_type: str) -> None:
+    def upload_file(self, path: str | os.PathLike[str], bucket: str, key: str, content_type: str,
+                    cache_control: str = "") -> None:
         self._check()
         self.objects[(bucket, key)] = Path(path)
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str, cache_control: str = "") -> None:
+        self._check()
+        self.blobs[(bucket, key)] = data
+        self.headers[(bucket, key)] = {"ContentType": content_type, "CacheControl": cache_control}
+
+    def get_object(self, bucket: str, key: str, byte_range: str = "") -> dict[str, Any]:
+        self._check()
+        if (bucket, key) in self.blobs:
+            data = self.blobs[(bucket, key)]
+        elif (bucket, key) in self.objects:
+            data = self.objects[(bucket, key)].read_bytes()
+        else:
+            raise NotFoundError(f"s3://{bucket}/{key}: not found")
+        return {"Body": io.BytesIO(data), "ContentLength": len(data), **self.headers.get((bucket, key), {})}
 
     def download_file(self, bucket: str, key: str, path: str | os.PathLike[str],
                       version_id: str | None = None) -> None:
@@ -258,9 +290,10 @@ class FakeStorage:
         Path(path).write_bytes(self.objects[(bucket, key)].read_bytes())
 
     def delete_prefix(self, bucket: str, prefix: str) -> int:
-        gone = [k for k in self.objects if k[0] == bucket and k[1].startswith(prefix)]
+        gone = [k for k in {*self.objects, *self.blobs} if k[0] == bucket and k[1].startswith(prefix)]
         for k in gone:
-            del self.objects[k]
+            self.objects.pop(k, None)
+            self.blobs.pop(k, None)
         return len(gone)
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:

@@ -9,12 +9,16 @@ from typing import Any
 
 from chalicelib.media.probe import probe
 from chalicelib.model.facts import ProbeResult
+from chalicelib.model.kinds import PartName, PartState, chunk_part
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan, plan_chunks
+from workers.media import dash, hls
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import encode_audio, encode_chunk
-from workers.media.mux import assemble
-from workers.media.verify import verify_output
+from workers.media.encode import SEGMENT_LIST, encode_audio, encode_ladder
+from workers.media.mux import remux
+from workers.media.package import Track, package_audio, package_chunk
+from workers.media.stream import INIT, Index, collect, segment_name
+from workers.media.verify import verify_output, verify_stream
 
 MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"  # ../shared/media from the repo root
 TIMEOUT = 120.0
@@ -37,34 +41,73 @@ CORPUS_FRAMES = {
 
 @dataclass
 class Transcode:
-    """Result of running the whole media pipeline locally."""
+    """Result of running the whole media pipeline locally: the package folder and its MP4."""
 
     probe: ProbeResult
     plan: Plan
     output: Path
     metadata: dict[str, Any]
-    chunk_paths: list[Path]
+    package: Path
+    index: Index
+    parts: dict[str, dict[str, Any]]
+    chunk_inits: dict[str, list[bytes]]  # rung id → the init segment each chunk wrote
+
+
+def _write(folder: Path, track: Track) -> None:
+    (folder / track.id).mkdir(parents=True, exist_ok=True)
+    (folder / track.id / INIT).write_bytes(track.init)
+    for number, data in track.segments.items():
+        (folder / track.id / segment_name(number)).write_bytes(data)
+
+
+def join_track(folder: Path, count: int, path: Path) -> Path:
+    """A rendition's init and first ``count`` segments as one fragmented MP4 (what a player reads)."""
+    with path.open("wb") as out:
+        for name in [INIT, *(segment_name(n) for n in range(count))]:
+            out.write((folder / name).read_bytes())
+    return path
 
 
 def transcode(source: str, options: EncodeOptions, workdir: Path, *,
               max_decode_ratio: float = float("inf")) -> Transcode:
-    """probe → plan → encode every chunk + audio → assemble → verify, all on local files.
+    """probe → plan → every chunk's ladder + the audio → package → playlists → MP4 → verify,
+    with the workers' own functions, on local files (the package in ``workdir/package``).
 
     Chunks of exactly ``chunk_seconds`` by default, whatever the decode cost: these tests are
     about seams, and want many of them (the stack plans within the budget)."""
     probed = probe(source)
     plan = plan_chunks(probed, options, max_decode_ratio=max_decode_ratio)
-    chunk_paths = [workdir / f"chunk{c.index:05d}.mp4" for c in plan.chunks]
-    for chunk, path in zip(plan.chunks, chunk_paths):
-        encode_chunk(source, chunk, plan, options, str(path), timeout=TIMEOUT)
-    audio_path = None
+    package = workdir / "package"
+    parts: dict[str, dict[str, Any]] = {}
+    inits: dict[str, list[bytes]] = {}
+    for chunk in plan.chunks:
+        folder = workdir / f"chunk{chunk.index:05d}"
+        folder.mkdir()
+        tracks = package_chunk(plan, chunk, encode_ladder(source, chunk, plan, options, str(folder), timeout=TIMEOUT))
+        for track in tracks:
+            _write(package, track)
+            inits.setdefault(track.id, []).append(track.init)
+        parts[chunk_part(chunk.index)] = {"state": PartState.DONE, "tracks": {t.id: t.record() for t in tracks}}
     if plan.has_audio:
-        audio_path = str(workdir / "audio.m4a")
-        encode_audio(source, probed, options, audio_path, timeout=TIMEOUT)
+        folder = workdir / "audio"
+        folder.mkdir()
+        encode_audio(source, probed, plan, str(folder), timeout=TIMEOUT)
+        names = [line.split(",")[0] for line in (folder / SEGMENT_LIST).read_text().splitlines() if line]
+        track = package_audio([str(folder / n) for n in names])
+        _write(package, track)
+        parts[PartName.AUDIO] = {"state": PartState.DONE, "tracks": {track.id: track.record()}}
+    index = collect(plan, parts)
+    verify_stream(plan, index, parts)
+    for name, text in hls.playlists(index).items():
+        (package / name).write_text(text)
+    (package / "manifest.mpd").write_text(dash.manifest(index))
+    top = index.video[0]
+    video = join_track(package / top.id, len(top.durations), workdir / "video.mp4")
+    audio = join_track(package / "audio", len(index.audio.durations), workdir / "audio.mp4") if index.audio else None
     output = workdir / "out.mp4"
-    assemble([str(p) for p in chunk_paths], plan.chunks, audio_path, str(output), timeout=TIMEOUT)
+    remux(str(video), str(audio) if audio else None, str(output), timeout=TIMEOUT)
     metadata = verify_output(str(output), plan, plan.audio_duration)
-    return Transcode(probed, plan, output, metadata, chunk_paths)
+    return Transcode(probed, plan, output, metadata, package, index, parts, inits)
 
 
 def ffmpeg_cmd(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ import threading
 from chalicelib.media import sandbox
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
+from chalicelib.model.ladder import Rung
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Chunk, Plan
 from workers.media.binary import ffmpeg_binary
@@ -15,8 +16,16 @@ from workers.media.binary import ffmpeg_binary
 AUDIO_RATE = 48_000
 AUDIO_CHANNELS = 2
 AUDIO_BITRATE = "128k"
-CHUNK_FORMAT = "mp4"
-AUDIO_FORMAT = "mp4"
+# One fragment per closed GOP (frag_keyframe), the moov first and empty, data offsets from each
+# moof, and negative composition offsets so the first frame's pts is its fragment's tfdt (no edit
+# list: the init segment is then the same bytes for every chunk).
+CMAF_MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof+negative_cts_offsets"
+# Every audio segment a single fragment: no time-based cut inside one (µs; the option's maximum).
+WHOLE_SEGMENT_FRAGMENT = 2_000_000_000
+SEGMENT_LIST = "segments.csv"
+# SVT-AV1's preset for each x264 speed name (the option users already set).
+SVT_PRESETS = {"ultrafast": 12, "superfast": 11, "veryfast": 10, "faster": 9, "fast": 8, "medium": 7,
+               "slow": 6, "slower": 5, "veryslow": 4}
 
 
 def _seek_args(seconds: float) -> list[str]:
@@ -38,13 +47,13 @@ def video_filter(chunk: Chunk, plan: Plan) -> str:
     )
 
 
-def x264_args(plan: Plan, options: EncodeOptions) -> list[str]:
+def x264_args(plan: Plan, options: EncodeOptions, crf: int | None = None) -> list[str]:
     """Encoder flags, identical for every chunk so all chunks share one SPS/PPS (one avcC)."""
     gop = str(plan.gop_frames)
     return [
         "-c:v", "libx264",
         "-preset", options.x264_preset,
-        "-crf", str(options.crf),
+        "-crf", str(options.crf if crf is None else crf),
         "-profile:v", "high",
         # -profile is only a ceiling: ultrafast disables every High tool and x264 then writes
         # Constrained Baseline. The 8x8 transform keeps the promised High profile at ~no cost.
@@ -59,29 +68,76 @@ def x264_args(plan: Plan, options: EncodeOptions) -> list[str]:
     ]
 
 
-def chunk_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_path: str) -> list[str]:
-    """ffmpeg argv encoding exactly frames [start_frame, start_frame + frame_count) of ``source``."""
+def rung_filter(rung: Rung) -> str:
+    """One rung's picture: its size (bicubic, limited range), square pixels, 8-bit 4:2:0."""
+    return f"scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv,setsar=1,format=yuv420p"
+
+
+def ladder_filter(chunk: Chunk, plan: Plan, rungs: tuple[Rung, ...]) -> str:
+    """Decode once, [pre-roll trim,] start at t=0, then split into one scaled branch per rung."""
+    head = [f"trim=start={chunk.keep_from:.6f}"] if chunk.keep_from > 0 else []
+    head += ["setpts=PTS-STARTPTS", f"split={len(rungs)}"]
+    branches = "".join(f"[s{i}]" for i in range(len(rungs)))
+    scaled = ";".join(f"[s{i}]{rung_filter(r)}[v{i}]" for i, r in enumerate(rungs))
+    return f"[0:{plan.video_index}]{','.join(head)}{branches};{scaled}"
+
+
+def rate_args(rung: Rung) -> list[str]:
+    """Capped CRF: a peak (and its buffer) on top of the quality target; none when uncapped."""
+    return ["-maxrate", f"{rung.maxrate}k", "-bufsize", f"{rung.bufsize}k"] if rung.maxrate else []
+
+
+def codec_args(rung: Rung, plan: Plan, options: EncodeOptions) -> list[str]:
+    """Encoder flags of one rung: closed GOPs of exactly ``plan.gop_frames`` frames in every codec,
+    identical for every chunk so that every chunk writes the same init segment."""
+    gop = str(plan.gop_frames)
+    if rung.codec == "h264":
+        return [*x264_args(plan, options, rung.crf), *rate_args(rung)]
+    if rung.codec == "hevc":
+        return ["-c:v", "libx265", "-preset", options.x264_preset, "-crf", str(rung.crf), "-pix_fmt", "yuv420p",
+                "-tag:v", "hvc1", "-g", gop, "-keyint_min", gop,
+                "-x265-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
+                *rate_args(rung)]
+    if rung.codec == "av1":
+        return ["-c:v", "libsvtav1", "-preset", str(SVT_PRESETS[options.x264_preset]), "-crf", str(rung.crf),
+                "-pix_fmt", "yuv420p", "-g", gop, "-svtav1-params", f"keyint={gop}:scd=0", *rate_args(rung)]
+    raise MediaError(f"unknown codec {rung.codec!r}")
+
+
+def rung_path(out_dir: str, rung: Rung) -> str:
+    """Where a chunk encode writes ``rung``'s fragmented MP4."""
+    return os.path.join(out_dir, f"{rung.id}.mp4")
+
+
+def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str,
+                rungs: tuple[Rung, ...] | None = None) -> list[str]:
+    """ffmpeg argv: decode frames [start_frame, start_frame + frame_count) of ``source`` once and
+    encode every rung of ``rungs`` (default: the plan's ladder) to its own fragmented MP4."""
+    rungs = plan.rungs if rungs is None else rungs
+    outputs: list[str] = []
+    for i, rung in enumerate(rungs):
+        outputs += [
+            "-map", f"[v{i}]",
+            "-an", "-sn", "-dn",
+            "-map_metadata", "-1",
+            "-map_chapters", "-1",
+            "-fps_mode", "passthrough",
+            "-frames:v", str(chunk.frame_count),
+            *codec_args(rung, plan, options),
+            "-video_track_timescale", str(plan.timescale),
+            "-movflags", CMAF_MOVFLAGS,
+            "-fflags", "+bitexact",
+            "-f", "mp4",
+            rung_path(out_dir, rung),
+        ]
     return [
         ffmpeg_binary(),
         *sandbox.GLOBAL_ARGS,
-        # Input seek (before -i) is accurate: ffmpeg decodes from the previous keyframe and drops
-        # frames with pts < seek, which sits half a frame before start_frame (survives any
-        # timestamp rounding). Demuxers needing a pre-roll (see plan.py) seek earlier and cut by
-        # the source's own timestamps instead (-copyts keeps them for the trim filter).
         *(["-copyts"] if chunk.keep_from > 0 else []),
         *_seek_args(chunk.seek),
         *sandbox.input_args(source),
-        "-map", f"0:{plan.video_index}",
-        "-an", "-sn", "-dn",
-        "-map_metadata", "-1",
-        "-map_chapters", "-1",
-        "-vf", video_filter(chunk, plan),
-        # Passthrough: no frame duplication or dropping, source (VFR) timestamps kept.
-        "-fps_mode", "passthrough",
-        "-frames:v", str(chunk.frame_count),
-        *x264_args(plan, options),
-        "-f", CHUNK_FORMAT,
-        out_path,
+        "-filter_complex", ladder_filter(chunk, plan, rungs),
+        *outputs,
     ]
 
 
@@ -98,17 +154,21 @@ def audio_filter(offset: float) -> str:
     return ",".join([*align, f"aresample={AUDIO_RATE}:async=1:min_hard_comp=0.02:first_pts=0"])
 
 
-def audio_argv(source: str, probe: ProbeResult, options: EncodeOptions, out_path: str) -> list[str]:
-    """ffmpeg argv encoding the whole audio track once, aligned to the output video timeline.
+def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: str) -> list[str]:
+    """ffmpeg argv: encode the whole audio track once straight into one fragmented MP4 per video
+    segment, cut at the first AAC frame at or after each boundary.
 
     No input seek (byte-bisecting demuxers such as mpegts land imprecisely and audio is cheap to
     decode): ``atrim`` cuts audio before the first video frame sample-accurately, ``asetpts`` moves
     that frame to t=0, and ``aresample`` with ``first_pts=0`` pads a later-starting track with
     silence (and fills timestamp gaps) so it stays in sync.
+
+    The segment muxer lists each finished segment in ``segments.csv`` as it goes, so the task
+    can publish audio while the encode still runs.
     """
     if probe.audio is None:
         raise MediaError("source has no audio stream")
-    del options  # the web preset fixes the audio format; kept for a uniform builder signature
+    cuts = ",".join(f"{t:.6f}" for t in plan.segment_times[1:]) or f"{plan.video_duration + 3600:.6f}"
     return [
         ffmpeg_binary(),
         *sandbox.GLOBAL_ARGS,
@@ -122,8 +182,15 @@ def audio_argv(source: str, probe: ProbeResult, options: EncodeOptions, out_path
         "-c:a", "aac",
         "-profile:a", "aac_low",
         "-b:a", AUDIO_BITRATE,
-        "-f", AUDIO_FORMAT,
-        out_path,
+        "-f", "segment",
+        "-segment_times", cuts,
+        "-segment_format", "mp4",
+        "-segment_format_options", f"movflags=+empty_moov+default_base_moof:frag_duration={WHOLE_SEGMENT_FRAGMENT}",
+        "-segment_list", os.path.join(out_dir, SEGMENT_LIST),
+        "-segment_list_type", "csv",
+        "-reset_timestamps", "0",
+        "-fflags", "+bitexact",
+        os.path.join(out_dir, "%05d.mp4"),
     ]
 
 
@@ -158,31 +225,23 @@ def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: Encod
     ]
 
 
-def encode_chunk(
-    source: str,
-    chunk: Chunk,
-    plan: Plan,
-    options: EncodeOptions,
-    out_path: str,
-    *,
-    timeout: float,
-    cancel: threading.Event | None = None,
-) -> None:
-    """Encode one chunk to ``out_path`` (MP4, video only). Raises MediaError with a reason."""
-    argv = chunk_argv(source, chunk, plan, options, out_path)
-    sandbox.run(argv, timeout, what=f"encoding chunk {chunk.index}", cancel=cancel,
-                network=sandbox.is_remote(source), workdir=os.path.dirname(os.path.abspath(out_path)))
+def encode_ladder(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str, *,
+                  timeout: float, cancel: threading.Event | None = None) -> dict[str, str]:
+    """Encode one chunk's every rung into ``out_dir``; rung id → its fragmented MP4."""
+    sandbox.run(ladder_argv(source, chunk, plan, options, out_dir), timeout, what=f"encoding chunk {chunk.index}",
+                cancel=cancel, network=sandbox.is_remote(source), workdir=out_dir)
+    return {rung.id: rung_path(out_dir, rung) for rung in plan.rungs}
 
 
 def encode_audio(
     source: str,
     probe: ProbeResult,
-    options: EncodeOptions,
-    out_path: str,
+    plan: Plan,
+    out_dir: str,
     *,
     timeout: float,
     cancel: threading.Event | None = None,
 ) -> None:
-    """Encode the whole audio track to ``out_path`` (MP4/AAC). Raises MediaError with a reason."""
-    sandbox.run(audio_argv(source, probe, options, out_path), timeout, what="encoding audio", cancel=cancel,
-                network=sandbox.is_remote(source), workdir=os.path.dirname(os.path.abspath(out_path)))
+    """Encode the whole audio track into segment files in ``out_dir``. Raises MediaError."""
+    sandbox.run(audio_segments_argv(source, probe, plan, out_dir), timeout, what="encoding audio", cancel=cancel,
+                network=sandbox.is_remote(source), workdir=out_dir)

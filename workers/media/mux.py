@@ -1,46 +1,30 @@
-"""Concatenate encoded chunks (stream copy) and mux the audio into the final MP4."""
+"""The progressive MP4: the top H.264 rung's segments and the audio segments, remuxed (no encode)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
-from collections.abc import Sequence
 
 from chalicelib.media import sandbox
-from chalicelib.model.errors import MediaError
-from chalicelib.model.plan import Chunk
+from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE
 from workers.media.binary import ffmpeg_binary
 
-
-def _quote(path: str) -> str:
-    # ffconcat strings are single-quoted; a quote is written as '\'' like in sh.
-    return "'" + path.replace("'", "'\\''") + "'"
+# Our own local intermediates: nothing beyond plain files may be opened.
+_OWN_FILE = ["-protocol_whitelist", "file"]
 
 
-def concat_list(chunk_paths: Sequence[str], chunks: Sequence[Chunk]) -> str:
-    """ffconcat script: each chunk file with its exact source duration (keeps VFR timing)."""
-    if len(chunk_paths) != len(chunks) or not chunks:
-        raise MediaError("chunk files and chunk plan do not match")
-    lines = ["ffconcat version 1.0"]
-    for path, chunk in zip(chunk_paths, chunks):
-        lines += [f"file {_quote(os.path.abspath(path))}", f"duration {chunk.duration:.6f}"]
-    return "\n".join(lines) + "\n"
+def remux_argv(video_path: str, audio_path: str | None, out_path: str) -> list[str]:
+    """ffmpeg argv: a faststart MP4 from a rung's fragmented MP4 (init + its segments, in order)
+    and the audio's, stream copy.
 
-
-def assemble_argv(list_path: str, audio_path: str | None, out_path: str) -> list[str]:
-    """ffmpeg argv: concat chunks + optional audio with stream copy into a faststart MP4."""
-    # Inputs are our own local intermediates: absolute paths need `-safe 0`, but nothing beyond
-    # plain files may be opened.
-    own_file = ["-protocol_whitelist", "file"]
-    argv = [
-        ffmpeg_binary(),
-        *sandbox.GLOBAL_ARGS,
-        *own_file, "-f", "concat", "-safe", "0", "-i", list_path,
-    ]
+    The segments' timeline starts at the AAC priming frame; the audio input is moved one frame
+    earlier so the MP4's audio edit list hides the priming as a plain AAC encode's would, and
+    its first real sample meets the first video frame at t=0.
+    """
+    argv = [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *_OWN_FILE, "-i", video_path]
     maps = ["-map", "0:v:0"]
     if audio_path is not None:
-        argv += [*own_file, "-i", audio_path]
+        argv += [*_OWN_FILE, "-itsoffset", f"-{AAC_FRAME / AUDIO_RATE:.6f}", "-i", audio_path]
         maps += ["-map", "1:a:0"]
     return [
         *argv,
@@ -54,22 +38,10 @@ def assemble_argv(list_path: str, audio_path: str | None, out_path: str) -> list
     ]
 
 
-def assemble(
-    chunk_paths: list[str],
-    chunks: Sequence[Chunk],
-    audio_path: str | None,
-    out_path: str,
-    *,
-    timeout: float,
-    cancel: threading.Event | None = None,
-) -> None:
-    """Write the final MP4 at ``out_path``. Raises MediaError with a reason."""
+def remux(video_path: str, audio_path: str | None, out_path: str, *, timeout: float,
+          cancel: threading.Event | None = None) -> None:
+    """Write the MP4 at ``out_path``. Raises MediaError with a reason."""
     out_dir = os.path.dirname(os.path.abspath(out_path))
-    with tempfile.NamedTemporaryFile("w", suffix=".ffconcat", dir=out_dir, delete=False) as handle:
-        handle.write(concat_list(chunk_paths, chunks))
-    try:
-        argv = assemble_argv(handle.name, audio_path, out_path)
-        # Our own local files in, a local file out: no network at all.
-        sandbox.run(argv, timeout, what="assembling output", cancel=cancel, network=False, workdir=out_dir)
-    finally:
-        os.unlink(handle.name)
+    # Our own local files in, a local file out: no network at all.
+    sandbox.run(remux_argv(video_path, audio_path, out_path), timeout, what="assembling output", cancel=cancel,
+                network=False, workdir=out_dir)

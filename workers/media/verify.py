@@ -7,7 +7,9 @@ from typing import Any
 from chalicelib.media.probe import probe, top_level_boxes
 from chalicelib.model.errors import MediaError, VerificationError
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.plan import Plan
+from chalicelib.model.kinds import chunk_part
+from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
+from workers.media.stream import Index
 
 AUDIO_TOLERANCE = 0.05  # seconds
 
@@ -82,3 +84,28 @@ def verify_output(path: str, plan: Plan, audio_expected_duration: float | None) 
         "bitrate": int(result.size * 8 / result.duration) if result.duration > 0 else 0,
         "audio": audio,
     }
+
+
+def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) -> None:
+    """Check a complete stream against its plan from the part records. Raises VerificationError.
+
+    Every rung: one segment per planned segment and exactly the source's frames, lasting the
+    video's length; the audio: the source's samples (plus the priming frame) ± one AAC frame.
+    """
+    _check(index.complete, "the stream is missing parts")
+    expected = len(plan.segment_times)
+    for rung in index.video:
+        _check(len(rung.durations) == expected, f"{rung.id} has {len(rung.durations)} segments, expected {expected}")
+        frames = sum(sum(parts[chunk_part(c.index)]["tracks"][rung.id]["frames"]) for c in plan.chunks)
+        _check(frames == plan.total_frames, f"{rung.id} has {frames} frames, expected {plan.total_frames}")
+        _check(abs(rung.total_seconds - plan.video_duration) <= 1 / plan.fps + 1e-3,
+               f"{rung.id} lasts {rung.total_seconds:.3f}s, expected {plan.video_duration:.3f}s")
+    if plan.audio_duration is None:
+        _check(index.audio is None, "unexpected audio rendition")
+        return
+    _check(index.audio is not None, "audio rendition missing")
+    assert index.audio is not None
+    samples = sum(index.audio.durations) - AAC_FRAME
+    wanted = plan.audio_duration * AUDIO_RATE
+    _check(abs(samples - wanted) <= AAC_FRAME + AUDIO_TOLERANCE * AUDIO_RATE,
+           f"audio has {samples} samples, expected {wanted:.0f}")

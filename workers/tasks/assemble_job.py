@@ -1,50 +1,96 @@
-"""The assembly task: concatenate chunks without re-encoding, mux audio, verify, publish."""
+"""The assembly task: final playlists and manifest from the records, the MP4 by remux, publish."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from chalicelib.model.kinds import JobState, PartName, PartState, chunk_part
+from chalicelib.model.kinds import JobState, PartName, PartState
+from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
+from chalicelib.model.playback import stream_prefix
 from chalicelib.model.tasks import Task
 from chalicelib.stores.services import Services
 from chalicelib.stores.storage import output_key, work_prefix
 from workers.cancel import check_cancel
-from workers.media.mux import assemble
-from workers.media.verify import verify_output
+from workers.media.mux import remux
+from workers.media.package import AUDIO_ID
+from workers.media.stream import INIT, Index, segment_name
+from workers.media.verify import verify_output, verify_stream
+from workers.tasks.publish import location, publish_final, renditions
+
+DOWNLOADS = 8  # segments fetched at once for the MP4
 
 
 def assemble_job(svc: Services, task: Task, cancel: threading.Event) -> None:
-    """Build, verify and upload the output of ``task``'s job, then record it and clean up."""
+    """Finish ``task``'s job.
+
+    1. Check the stream against the plan from the part records (no segment is read).
+    2. Write the VOD playlists and the DASH manifest.
+    3. If the job wants the MP4: fetch the top H.264 rung's and the audio's segments, remux,
+       verify, upload.
+    4. Record the output and clean up the work files (or, if cancelled meanwhile, the output).
+    """
     job_id = task.payload["job_id"]
     job = svc.jobs.get(job_id)
     if job["state"] != JobState.ASSEMBLING:
         return
     plan = Plan.from_dict(job["plan"])
+    options = EncodeOptions.from_dict(job["options"])
     parts = svc.jobs.parts(job_id)
     settings = svc.settings
-    with tempfile.TemporaryDirectory(prefix="ff-asm-", dir=settings.work_dir or None) as tmp:
-        chunk_paths = []
-        for chunk in plan.chunks:
-            path = Path(tmp) / f"{chunk_part(chunk.index)}.mp4"
-            svc.storage.download_file(settings.work_bucket, parts[chunk_part(chunk.index)]["key"], path)
-            chunk_paths.append(str(path))
-            check_cancel(cancel)
-        audio_path = None
-        if plan.has_audio:
-            audio_path = str(Path(tmp) / "audio.m4a")
-            svc.storage.download_file(settings.work_bucket, parts[PartName.AUDIO]["key"], audio_path)
-        out = Path(tmp) / "output.mp4"
-        assemble(chunk_paths, plan.chunks, audio_path, str(out), timeout=settings.encode_timeout, cancel=cancel)
-        check_cancel(cancel)
-        audio_expected = plan.audio_duration if plan.has_audio else None
-        meta = verify_output(str(out), plan, audio_expected)
+    index = publish_final(svc, job_id, plan, options, parts)
+    verify_stream(plan, index, parts)
+    check_cancel(cancel)
+    output: dict[str, Any] = {"outputs": list(options.outputs), "renditions": renditions(index),
+                              "source_size": job.get("size")}
+    key = None
+    if "mp4" in options.outputs:
         key = output_key(job_id, job.get("filename") or "video.mp4")
-        svc.storage.upload_file(out, settings.output_bucket, key, "video/mp4")
-    output = {**meta, "key": key, "filename": Path(key).name, "source_size": job.get("size")}
+        with tempfile.TemporaryDirectory(prefix="ff-asm-", dir=settings.work_dir or None) as tmp:
+            out = Path(tmp) / "output.mp4"
+            build_mp4(svc, job_id, options, index, Path(tmp), out, cancel)
+            meta = verify_output(str(out), plan, plan.audio_duration if plan.has_audio else None)
+            svc.storage.upload_file(out, settings.output_bucket, key, "video/mp4")
+        output.update(meta, key=key, filename=Path(key).name)
     svc.jobs.set_part(job_id, PartName.ASSEMBLY, {"state": PartState.DONE, "attempt": task.attempt})
     if svc.jobs.transition(job_id, [JobState.ASSEMBLING], JobState.DONE, output=output):
         svc.storage.delete_prefix(settings.work_bucket, work_prefix(job_id))
     else:  # cancelled while we worked
-        svc.storage.delete(settings.output_bucket, key)
+        if key:
+            svc.storage.delete(settings.output_bucket, key)
+        svc.storage.delete_prefix(settings.output_bucket, stream_prefix(job_id))
+
+
+def build_mp4(svc: Services, job_id: str, options: EncodeOptions, index: Index, tmp: Path, out: Path,
+              cancel: threading.Event) -> None:
+    """Remux the MP4 from the top H.264 rung and the audio (the only step that reads segments)."""
+    bucket, prefix = location(svc, job_id, options)
+    video = _join(svc, bucket, f"{prefix}{index.video[0].id}/", len(index.video[0].durations), tmp / "video.mp4")
+    check_cancel(cancel)
+    audio = None
+    if index.audio is not None:
+        audio = _join(svc, bucket, f"{prefix}{AUDIO_ID}/", len(index.audio.durations), tmp / "audio.mp4")
+    remux(str(video), str(audio) if audio else None, str(out), timeout=svc.settings.encode_timeout, cancel=cancel)
+
+
+def _join(svc: Services, bucket: str, folder: str, count: int, path: Path) -> Path:
+    """Download a rendition's init and ``count`` segments into one fragmented MP4 at ``path``."""
+    names = [INIT, *(segment_name(n) for n in range(count))]
+    pieces = path.parent / f"{path.stem}-pieces"
+    pieces.mkdir()
+
+    def fetch(name: str) -> Path:
+        target = pieces / name
+        svc.storage.download_file(bucket, folder + name, target)
+        return target
+
+    with ThreadPoolExecutor(DOWNLOADS) as pool, path.open("wb") as joined:
+        for piece in pool.map(fetch, names):
+            with piece.open("rb") as handle:
+                shutil.copyfileobj(handle, joined)
+            piece.unlink()
+    return path

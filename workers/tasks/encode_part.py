@@ -1,58 +1,120 @@
-"""Processor tasks: encode one video chunk, or the whole audio track, and upload it."""
+"""Processor tasks: encode one chunk's every rung, or the whole audio track, into final segments."""
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import PartState, TaskKind, part_of, task_payload
+from chalicelib.model.kinds import PartName, PartState, TaskKind, part_of, task_payload
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
 from chalicelib.model.tasks import Task, TaskSpec
 from chalicelib.stores.services import Services
-from chalicelib.stores.storage import work_prefix
 from workers.cancel import check_cancel
-from workers.media.encode import encode_audio, encode_chunk
+from workers.media.encode import SEGMENT_LIST, encode_audio, encode_ladder
+from workers.media.package import Track, package_audio, package_chunk
+from workers.tasks.publish import location, publish_progress, upload_track
 from workers.tasks.sources import local_source
+
+AUDIO_POLL_SECONDS = 0.5
 
 
 def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
-    """Encode the part named by ``task`` from a local copy of the source (the encoder has no network)."""
+    """Encode the part named by ``task`` from a local copy of the source (the encoder has no network).
+
+    1. Encode (a chunk: every rung at once from one decode; audio: the whole track, its segments
+       published while the encode runs).
+    2. Package and check the segments, upload them to their final names.
+    3. Record the part (its segments' durations and sizes) and publish the playlists so far.
+    """
     job_id = task.payload["job_id"]
     job = svc.jobs.get(job_id)
     plan = Plan.from_dict(job["plan"])
     options = EncodeOptions.from_dict(job["options"])
-    is_audio = task.payload["kind"] == TaskKind.AUDIO
     part = part_of(task.payload)
     settings = svc.settings
     # The version the chunker probed, whatever was uploaded to the key since.
     source = str(local_source(svc, job))
     check_cancel(cancel)
+    bucket, prefix = location(svc, job_id, options)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ff-part-", dir=settings.work_dir or None) as tmp:
-        out = Path(tmp) / (f"{part}.m4a" if is_audio else f"{part}.mp4")
-        if is_audio:
-            encode_audio(source, ProbeResult.from_dict(job["source"]), options, str(out),
-                         timeout=settings.encode_timeout, cancel=cancel)
+        if task.payload["kind"] == TaskKind.AUDIO:
+            tracks = [_audio(svc, job_id, ProbeResult.from_dict(job["source"]), plan, source, tmp, bucket, prefix,
+                             cancel)]
         else:
             chunk = plan.chunks[int(task.payload["index"])]
-            encode_chunk(source, chunk, plan, options, str(out), timeout=settings.encode_timeout, cancel=cancel)
-        check_cancel(cancel)
-        encode_seconds = round(time.monotonic() - started, 3)
-        # A unique key per attempt: a stalled worker that wakes up late cannot overwrite the
-        # part that the job's record points at.
-        key = f"{work_prefix(job_id)}{part}-{uuid.uuid4().hex[:12]}{out.suffix}"
-        svc.storage.upload_file(out, settings.work_bucket, key, "audio/mp4" if is_audio else "video/mp4")
-        size = out.stat().st_size
+            files = encode_ladder(source, chunk, plan, options, tmp, timeout=settings.encode_timeout, cancel=cancel)
+            check_cancel(cancel)
+            tracks = package_chunk(plan, chunk, files)
+            for track in tracks:
+                upload_track(svc, bucket, prefix, track)
     check_cancel(cancel)
-    status = {"state": PartState.DONE, "key": key, "attempt": task.attempt, "seconds": encode_seconds, "bytes": size}
-    if not is_audio:
+    status: dict[str, Any] = {"state": PartState.DONE, "attempt": task.attempt,
+                              "seconds": round(time.monotonic() - started, 3),
+                              "bytes": sum(sum(t.record()["sizes"]) + len(t.init) for t in tracks),
+                              "tracks": {t.id: t.record() for t in tracks}}
+    if task.payload["kind"] != TaskKind.AUDIO:
         status["frames"] = plan.chunks[int(task.payload["index"])].frame_count
     assembly = TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.ASSEMBLE))
     outcome = svc.jobs.complete_part(job_id, part, status, assembly)
-    if outcome in ("duplicate", "ignored"):
-        # Someone else finished this part first, or the job ended: our copy is garbage.
-        svc.storage.delete(settings.work_bucket, key)
+    if outcome not in ("duplicate", "ignored"):
+        publish_progress(svc, job_id)
+
+
+def _audio(svc: Services, job_id: str, probe: ProbeResult, plan: Plan, source: str, tmp: str, bucket: str,
+           prefix: str, cancel: threading.Event) -> Track:
+    """Encode the audio track into segments, uploading each as the segment muxer finishes it."""
+    settings = svc.settings
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            encode_audio(source, probe, plan, tmp, timeout=settings.encode_timeout, cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the task's own thread below
+            failure.append(exc)
+
+    encoder = threading.Thread(target=run, name=f"audio-{job_id}", daemon=True)
+    encoder.start()
+    published: Track | None = None
+    while True:
+        running = encoder.is_alive()
+        finished = _listed(tmp)
+        # The segment muxer lists a segment only once it has closed its file.
+        new = finished[len(published.segments) if published else 0:]
+        if new:
+            more = package_audio([os.path.join(tmp, name) for name in new],
+                                 first_number=len(published.segments) if published else 0,
+                                 decode_time=sum(published.durations) if published else 0,
+                                 init=published.init if published else None)
+            upload_track(svc, bucket, prefix, more)
+            published = more if published is None else Track(
+                more.id, more.init, {**published.segments, **more.segments}, [*published.durations, *more.durations],
+                more.codecs)
+            if running:
+                svc.jobs.set_part(job_id, PartName.AUDIO, {"state": PartState.RUNNING,
+                                                           "tracks": {more.id: published.record()}})
+                publish_progress(svc, job_id)
+        if not running:
+            break
+        encoder.join(AUDIO_POLL_SECONDS)
+    if failure:
+        raise failure[0]
+    if published is None:
+        raise MediaError("the audio encode produced no segments")
+    return published
+
+
+def _listed(folder: str) -> list[str]:
+    """Segment files the segment muxer has closed, in order (its CSV list)."""
+    listing = Path(folder) / SEGMENT_LIST
+    if not listing.exists():
+        return []
+    names = [line.split(",", 1)[0] for line in listing.read_text().splitlines() if line.strip()]
+    return [n for n in names if (Path(folder) / n).exists()]

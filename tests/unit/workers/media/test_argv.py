@@ -10,10 +10,25 @@ from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import plan_chunks
 from tests.support.probes import make_probe
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import audio_argv, chunk_argv, single_pass_argv
-from workers.media.mux import assemble_argv, concat_list
+from workers.media.encode import CMAF_MOVFLAGS, audio_segments_argv, codec_args, ladder_argv, single_pass_argv
+from workers.media.mux import remux_argv
 
 OPTIONS = EncodeOptions(crf=20, x264_preset="fast", chunk_seconds=2)
+
+
+def chunk_argv(source: str, chunk: object, plan: object, options: EncodeOptions, out_dir: str) -> list[str]:
+    return ladder_argv(source, chunk, plan, options, out_dir)  # type: ignore[arg-type]
+
+
+def output_args(argv: list[str], index: int) -> list[str]:
+    """The options of the ``index``-th output (from its ``-map`` to its file name)."""
+    starts = [i for i, a in enumerate(argv) if a == "-map"]
+    end = starts[index + 1] if index + 1 < len(starts) else len(argv)
+    return argv[starts[index]:end]
+
+
+def audio_argv(source: str, probe: ProbeResult, options: EncodeOptions, out: str) -> list[str]:
+    return audio_segments_argv(source, probe, plan_chunks(probe, options), "/w")
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +51,7 @@ def probe_30fps(**kwargs: object) -> ProbeResult:
 def test_chunk_argv_hardens_input(source: str, protocols: str) -> None:
     probe = probe_30fps()
     plan = plan_chunks(probe, OPTIONS)
-    argv = chunk_argv(source, plan.chunks[1], plan, OPTIONS, "/tmp/out.mp4")
+    argv = chunk_argv(source, plan.chunks[1], plan, OPTIONS, "/tmp")
     assert argv[0] == "/opt/ffmpeg"
     assert argv[1:6] == ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     assert flag(argv, "-protocol_whitelist") == protocols
@@ -49,38 +64,52 @@ def test_chunk_argv_hardens_input(source: str, protocols: str) -> None:
     # Hardening options and the seek precede the input they apply to.
     assert argv.index("-ss") < argv.index("-protocol_whitelist") < argv.index("-i")
     assert flag(argv, "-i") == source
-    assert argv[-1] == "/tmp/out.mp4"
+    assert argv[-1] == f"/tmp/{plan.rungs[-1].id}.mp4"
 
 
-def test_chunk_argv_exact_frames_and_encoder_settings() -> None:
+def test_chunk_argv_decodes_once_and_encodes_every_rung() -> None:
     plan = plan_chunks(probe_30fps(), OPTIONS)
     chunk = plan.chunks[2]
-    argv = chunk_argv("/in.mov", chunk, plan, OPTIONS, "/out.mp4")
+    argv = chunk_argv("/in.mov", chunk, plan, OPTIONS, "/w")
     assert flag(argv, "-ss") == f"{chunk.seek:.6f}"
     assert float(flag(argv, "-ss")) == pytest.approx((119.5) / 30)
-    assert flag(argv, "-frames:v") == str(chunk.frame_count) == "60"
-    assert flag(argv, "-fps_mode") == "passthrough"
-    assert flag(argv, "-map") == "0:0"
-    assert "-an" in argv and "-sn" in argv
-    assert flag(argv, "-c:v") == "libx264"
-    assert flag(argv, "-preset") == "fast" and flag(argv, "-crf") == "20"
-    assert flag(argv, "-profile:v") == "high" and flag(argv, "-pix_fmt") == "yuv420p"
-    assert flag(argv, "-g") == flag(argv, "-keyint_min") == str(plan.gop_frames) == "60"
-    assert flag(argv, "-sc_threshold") == "0" and flag(argv, "-flags") == "+cgop"
-    assert flag(argv, "-x264-params") == "8x8dct=1"  # keeps High even with ultrafast
-    vf = flag(argv, "-vf")
-    assert f"scale={plan.width}:{plan.height}" in vf and "format=yuv420p" in vf and "setpts=PTS-STARTPTS" in vf
-    assert "trim=" not in vf
+    assert argv.count("-i") == 1
+    graph = flag(argv, "-filter_complex")
+    assert graph.startswith(f"[0:0]setpts=PTS-STARTPTS,split={len(plan.rungs)}") and "trim=" not in graph
+    for i, rung in enumerate(plan.rungs):
+        assert f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv,setsar=1,format=yuv420p[v{i}]" in graph
+        out = output_args(argv, i)
+        assert out[:2] == ["-map", f"[v{i}]"] and out[-1] == f"/w/{rung.id}.mp4"
+        assert flag(out, "-frames:v") == str(chunk.frame_count) == "60"
+        assert flag(out, "-fps_mode") == "passthrough" and "-an" in out and "-sn" in out
+        assert flag(out, "-video_track_timescale") == str(plan.timescale) == "30000"
+        assert flag(out, "-movflags") == CMAF_MOVFLAGS and flag(out, "-fflags") == "+bitexact"
+        assert flag(out, "-c:v") == "libx264" and flag(out, "-crf") == str(rung.crf)
+        assert flag(out, "-maxrate") == f"{rung.maxrate}k" and flag(out, "-bufsize") == f"{rung.bufsize}k"
+        assert flag(out, "-preset") == "fast" and flag(out, "-profile:v") == "high"
+        assert flag(out, "-g") == flag(out, "-keyint_min") == str(plan.gop_frames) == "60"
+        assert flag(out, "-sc_threshold") == "0" and flag(out, "-flags") == "+cgop"
+        assert flag(out, "-x264-params") == "8x8dct=1"  # keeps High even with ultrafast
+
+
+def test_every_codec_gets_closed_fixed_gops() -> None:
+    options = EncodeOptions(codecs=("h264", "hevc", "av1"), x264_preset="veryfast")
+    plan = plan_chunks(probe_30fps(), options)
+    by_codec = {r.codec: codec_args(r, plan, options) for r in plan.rungs}
+    hevc, av1 = by_codec["hevc"], by_codec["av1"]
+    assert flag(hevc, "-c:v") == "libx265" and flag(hevc, "-tag:v") == "hvc1"
+    assert "keyint=60:min-keyint=60:scenecut=0:open-gop=0" in flag(hevc, "-x265-params")
+    assert flag(av1, "-c:v") == "libsvtav1" and flag(av1, "-preset") == "10" and flag(av1, "-g") == "60"
+    assert flag(av1, "-svtav1-params") == "keyint=60:scd=0"
+    assert all("-maxrate" in args for args in by_codec.values())
 
 
 def test_encoder_flags_identical_across_chunks() -> None:
     plan = plan_chunks(probe_30fps(), OPTIONS)
-
-    def encoder_part(argv: list[str]) -> list[str]:
-        return argv[argv.index("-c:v") : -1]
-
-    parts = {tuple(encoder_part(chunk_argv("/in", c, plan, OPTIONS, "/o"))) for c in plan.chunks}
-    assert len(parts) == 1
+    parts = {tuple(chunk_argv("/in", c, plan, OPTIONS, "/o")[chunk_argv("/in", c, plan, OPTIONS, "/o").index("-map"):])
+             for c in plan.chunks}
+    # Only the frame counts may differ (the last chunk is shorter): everything else is the same.
+    assert len({tuple(a for a in p if not a.isdigit()) for p in parts}) == 1
 
 
 def test_first_chunk_has_no_seek_and_preroll_uses_trim() -> None:
@@ -91,7 +120,7 @@ def test_first_chunk_has_no_seek_and_preroll_uses_trim() -> None:
     argv = chunk_argv("/in.ts", chunk, ts_plan, OPTIONS, "/o")
     assert float(flag(argv, "-ss")) < 179.5 / 30 and "-copyts" in argv
     assert chunk.keep_from == pytest.approx(179.5 / 30)  # first_pts 0: the source's own time of the cut
-    assert flag(argv, "-vf").startswith(f"trim=start={chunk.keep_from:.6f},")
+    assert flag(argv, "-filter_complex").startswith(f"[0:0]trim=start={chunk.keep_from:.6f},setpts=PTS-STARTPTS,")
 
 
 def test_audio_argv_aligns_to_first_video_frame() -> None:
@@ -107,6 +136,17 @@ def test_audio_argv_aligns_to_first_video_frame() -> None:
     assert "-vn" in argv and flag(argv, "-protocol_whitelist") == "file"
 
 
+def test_audio_is_cut_on_the_video_segment_boundaries() -> None:
+    probe = probe_30fps(audio=True)
+    plan = plan_chunks(probe, OPTIONS)
+    argv = audio_segments_argv("/in.mp4", probe, plan, "/w")
+    assert flag(argv, "-f") == "segment" and flag(argv, "-segment_format") == "mp4"
+    cuts = [float(t) for t in flag(argv, "-segment_times").split(",")]
+    assert cuts == pytest.approx(list(plan.segment_times[1:])) and len(cuts) == 4
+    assert "frag_duration=2000000000" in flag(argv, "-segment_format_options")
+    assert flag(argv, "-segment_list") == "/w/segments.csv" and argv[-1] == "/w/%05d.mp4"
+
+
 def test_audio_argv_without_offset_only_resamples() -> None:
     argv = audio_argv("/in.mp4", probe_30fps(audio=True), OPTIONS, "/a.m4a")
     assert flag(argv, "-af").startswith("aresample=48000")
@@ -117,28 +157,13 @@ def test_audio_argv_requires_audio() -> None:
         audio_argv("/in.mp4", probe_30fps(), OPTIONS, "/a.m4a")
 
 
-def test_concat_list_quotes_paths_and_carries_durations() -> None:
-    plan = plan_chunks(probe_30fps(), OPTIONS)
-    paths = [f"/w/it's chunk {c.index}.mp4" for c in plan.chunks]
-    text = concat_list(paths, plan.chunks)
-    lines = text.splitlines()
-    assert lines[0] == "ffconcat version 1.0"
-    assert lines[1] == "file '/w/it'\\''s chunk 0.mp4'"
-    durations = [float(line.split()[1]) for line in lines if line.startswith("duration ")]
-    assert durations == pytest.approx([c.duration for c in plan.chunks], abs=1e-6)
-    with pytest.raises(MediaError):
-        concat_list(paths[:-1], plan.chunks)
-
-
-def test_assemble_argv_copies_with_faststart_and_file_only() -> None:
-    argv = assemble_argv("/w/list.ffconcat", "/w/a.m4a", "/w/out.mp4")
-    assert argv[argv.index("-f") + 1] == "concat"
-    assert flag(argv, "-safe") == "0"
-    whitelist_values = [argv[i + 1] for i, a in enumerate(argv) if a == "-protocol_whitelist"]
-    assert whitelist_values == ["file", "file"]
+def test_remux_copies_with_faststart_file_only_and_hides_the_priming() -> None:
+    argv = remux_argv("/w/video.mp4", "/w/audio.mp4", "/w/out.mp4")
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "-protocol_whitelist"] == ["file", "file"]
+    assert flag(argv, "-itsoffset") == "-0.021333" and argv.index("-itsoffset") < argv.index("/w/audio.mp4")
     assert flag(argv, "-c") == "copy" and flag(argv, "-movflags") == "+faststart"
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "-map"] == ["0:v:0", "1:a:0"]
-    no_audio = assemble_argv("/w/list.ffconcat", None, "/w/out.mp4")
+    no_audio = remux_argv("/w/video.mp4", None, "/w/out.mp4")
     assert "1:a:0" not in no_audio and no_audio.count("-i") == 1
 
 
@@ -156,15 +181,15 @@ def test_audio_info_round_trip() -> None:
 
 def test_single_pass_argv_uses_the_chunk_encoder_settings() -> None:
     probe = probe_30fps(start_time=1.0, first_pts=1.25, audio=True)
-    plan = plan_chunks(probe, OPTIONS)
+    plan = plan_chunks(probe, EncodeOptions(**{**OPTIONS.to_dict(), "outputs": ["mp4"]}))
     argv = single_pass_argv("/in.mp4", probe, plan, OPTIONS, "/ref.mp4")
-    chunk = chunk_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/c.mp4")
+    chunk = chunk_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/w")
     audio = audio_argv("/in.mp4", probe, OPTIONS, "/a.m4a")
-    # Same hardened input, the same x264 flags and video filter, the same audio chain.
+    # Same hardened input, the same x264 flags, the same audio chain.
     assert argv[: argv.index("-i") + 2] == chunk[: chunk.index("-i") + 2]
-    x264 = chunk[chunk.index("-c:v") : chunk.index("-f")]
+    x264 = chunk[chunk.index("-c:v") : chunk.index("-video_track_timescale")]
     assert argv[argv.index("-c:v") : argv.index("-c:v") + len(x264)] == x264
-    assert flag(argv, "-vf") == flag(chunk, "-vf") and "trim=" not in flag(argv, "-vf")
+    assert "trim=" not in flag(argv, "-vf")
     assert flag(argv, "-fps_mode") == "passthrough" and "-frames:v" not in argv and "-ss" not in argv
     for name in ("-af", "-ac", "-c:a", "-profile:a", "-b:a"):
         assert flag(argv, name) == flag(audio, name)

@@ -1,0 +1,143 @@
+"""What a job's stream holds so far, from its part records alone (no segment bytes are read)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from chalicelib.model.errors import VerificationError
+from chalicelib.model.kinds import PartName, PartState, chunk_part
+from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
+from workers.media.package import AUDIO_ID
+
+INIT = "init.mp4"
+
+
+def segment_name(number: int) -> str:
+    """A media segment's file name in its rendition folder (DASH ``$Number$.m4s``)."""
+    return f"{number}.m4s"
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One track of the package: where its segments start on its timeline, their lengths and sizes."""
+
+    id: str
+    kind: str  # video | audio
+    codecs: str
+    timescale: int
+    start: int  # tfdt of the first segment
+    offset: int  # presentation time offset: the tick that is t=0 (the first video frame)
+    durations: tuple[int, ...]
+    sizes: tuple[int, ...]
+    codec: str = ""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+
+    @property
+    def seconds(self) -> list[float]:
+        """Every segment's duration in seconds."""
+        return [d / self.timescale for d in self.durations]
+
+    @property
+    def total_seconds(self) -> float:
+        """The listed segments' total duration."""
+        return sum(self.durations) / self.timescale
+
+    @property
+    def peak_bitrate(self) -> int:
+        """Highest segment bit rate (bits/s): what an ABR player must be able to sustain."""
+        return max((int(-(-8 * s * self.timescale // d)) for s, d in zip(self.sizes, self.durations) if d),
+                   default=0)
+
+    @property
+    def average_bitrate(self) -> int:
+        """Bits/s over the whole listed duration."""
+        total = sum(self.durations)
+        return int(-(-8 * sum(self.sizes) * self.timescale // total)) if total else 0
+
+    @property
+    def frame_rate(self) -> Fraction:
+        """The frame rate as a fraction (DASH's ``frameRate`` wants one)."""
+        return Fraction(self.fps).limit_denominator(1001)
+
+
+@dataclass(frozen=True)
+class Index:
+    """The publishable part of a job's stream: renditions cut to the same number of segments."""
+
+    video: tuple[Rendition, ...]
+    audio: Rendition | None
+    complete: bool
+    target_duration: int
+
+    @property
+    def segments(self) -> int:
+        """How many video segments are listed."""
+        return len(self.video[0].durations) if self.video else 0
+
+
+def target_duration(plan: Plan) -> int:
+    """EXT-X-TARGETDURATION, fixed for the job from its plan (an EVENT playlist may not change it):
+    the longest segment rounded. Audio segments are up to one AAC frame longer than the video's,
+    and the last one holds whatever audio outlasts the video."""
+    ends = [*plan.segment_times[1:], plan.video_duration]
+    longest = max((b - a for a, b in zip(plan.segment_times, ends)), default=plan.video_duration)
+    if plan.audio_duration is not None and plan.segment_times:
+        longest = max(longest, plan.audio_duration - plan.segment_times[-1])
+    return max(1, round(longest + AAC_FRAME / AUDIO_RATE))
+
+
+def _done(record: dict[str, Any]) -> bool:
+    return record.get("state") == PartState.DONE
+
+
+def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
+    """The renditions of the chunks done so far, in order up to the first one not done, and the
+    audio segments done so far; both cut to what plays together. Complete when everything is done.
+
+    VerificationError when two chunks of a rung wrote different init segments.
+    """
+    done_chunks: list[dict[str, Any]] = []
+    for chunk in plan.chunks:
+        record = parts.get(chunk_part(chunk.index))
+        if record is None or not _done(record):
+            break
+        done_chunks.append(record)
+    audio_record = parts.get(PartName.AUDIO) or {}
+    audio_track = (audio_record.get("tracks") or {}).get(AUDIO_ID)
+    audio_complete = not plan.has_audio or _done(audio_record)
+    complete = len(done_chunks) == len(plan.chunks) and audio_complete
+    video = []
+    for rung in plan.rungs:
+        durations: list[int] = []
+        sizes: list[int] = []
+        inits = set()
+        codecs = ""
+        for record in done_chunks:
+            track = record["tracks"][rung.id]
+            durations += track["durations"]
+            sizes += track["sizes"]
+            inits.add(track["init"])
+            codecs = track["codecs"]
+        if len(inits) > 1:
+            raise VerificationError(f"output verification failed: the chunks of {rung.id} have different "
+                                    "init segments")
+        video.append(Rendition(rung.id, "video", codecs, plan.timescale, plan.origin_ticks, plan.origin_ticks,
+                               tuple(durations), tuple(sizes), rung.codec, rung.width, rung.height, plan.fps))
+    audio = None
+    if plan.has_audio:
+        count = len(audio_track["durations"]) if audio_track else 0
+        listed = count if complete else min(count, len(video[0].durations) if video else 0)
+        if not complete and listed < (len(video[0].durations) if video else 0):
+            video = [_cut(r, listed) for r in video]  # video waits for the audio beside it
+        if audio_track:
+            audio = Rendition(AUDIO_ID, "audio", audio_track["codecs"], AUDIO_RATE, 0, AAC_FRAME,
+                              tuple(audio_track["durations"][:listed]), tuple(audio_track["sizes"][:listed]))
+    return Index(tuple(video), audio, complete, target_duration(plan))
+
+
+def _cut(rendition: Rendition, count: int) -> Rendition:
+    return Rendition(**{**rendition.__dict__, "durations": rendition.durations[:count],
+                        "sizes": rendition.sizes[:count]})
