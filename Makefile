@@ -108,7 +108,7 @@ layer: install
 # The AWS CLI pins its own botocore: its own venv, installed only for deploy/destroy.
 $(AWSCLI): | $(STAMP)
 	$(PYTHON) -m venv $(VENV)/awscli
-	$(VENV)/awscli/bin/pip install --quiet awscli==1.46.3
+	$(VENV)/awscli/bin/pip install --quiet 'awscli[crt]==1.46.3'  # [crt]: SigV4A, which CloudFront's key value store API needs
 
 deploy: install $(AWSCLI)
 	STAGE=$(STAGE) AWS=$(abspath $(AWSCLI)) PY=$(abspath $(PY)) bash infra/deploy.sh

@@ -4,11 +4,13 @@
 
 ``outputs.json`` is ``aws cloudformation describe-stacks --query Stacks[0].Outputs`` (a list of
 ``{OutputKey, OutputValue}``). Only the stage's deployment-specific values change: bucket and
-queue names, Valkey's host and port, the ARN of the secret holding its AUTH token, the metrics
+queue names, Valkey's host and port, the ARN of the secret holding its AUTH token, the playback
+distribution's URL and the ARN of the secret that playback tokens are signed with, the metrics
 namespace, subnets, the security group and the role.
 
-The Valkey AUTH token itself is never in the file, nor in any Lambda's environment: the Lambdas
-read it from Secrets Manager at their first Redis use (``FRAMEFLEET_REDIS_AUTH_SECRET_ARN``).
+Neither secret is ever in the file, nor in any Lambda's environment: the Lambdas read Valkey's
+AUTH token from Secrets Manager at their first Redis use (``FRAMEFLEET_REDIS_AUTH_SECRET_ARN``)
+and the playback signing secret at their first playback URL (``FRAMEFLEET_PLAYBACK_SECRET_ARN``).
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ ENV_OUTPUTS = {
     "OutputBucket": "FRAMEFLEET_OUTPUT_BUCKET",
     "UploadQueueName": "FRAMEFLEET_UPLOAD_QUEUE",
     "MetricsNamespace": "POWERTOOLS_METRICS_NAMESPACE",
+    "PlaybackBaseUrl": "FRAMEFLEET_PLAYBACK_BASE_URL",
+    "PlaybackSecretArn": "FRAMEFLEET_PLAYBACK_SECRET_ARN",
 }
 
 
@@ -51,6 +55,7 @@ def apply_outputs(config: dict[str, Any], stage: str, outputs: dict[str, str]) -
     env.pop("REDIS_URL", None)
     env["REDIS_HOST"], env["REDIS_PORT"] = outputs["RedisHost"], outputs["RedisPort"]
     env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"] = outputs["RedisAuthSecretArn"]
+    env.pop("FRAMEFLEET_PLAYBACK_SECRET", None)  # a plain (local) secret: the ARN's wins, never a value
     stage_config["iam_role_arn"] = outputs["LambdaRoleArn"]
     stage_config["subnet_ids"] = outputs["PrivateSubnetIds"].split(",")
     stage_config["security_group_ids"] = [outputs["LambdaSecurityGroupId"]]

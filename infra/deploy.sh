@@ -6,7 +6,8 @@
 #      definitions never name a missing tag)
 #   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE (a stack whose creation
 #      failed, ROLLBACK_COMPLETE, is deleted and created again)
-#   3. its outputs → .chalice/config.json stage $STAGE; `chalice deploy` (Lambda runtime python3.12)
+#   3. the playback signing secret → the playback function's key value store; the outputs →
+#      .chalice/config.json stage $STAGE; `chalice deploy` (Lambda runtime python3.12)
 #   4. ECS services: a new deployment with the new task definitions
 #   5. frontend/ (if present): build, write config.json, sync to the frontend bucket, invalidate
 #   6. the first API key, through the admin Lambda, while the stage has none (printed once)
@@ -14,7 +15,8 @@
 # Needs: AWS credentials and region, docker (with buildx), node/npm for the frontend.
 # Env: STAGE (required), AWS (aws CLI), PY (python with the project installed), IMAGE_TAG
 # (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1,
-# FIRST_KEY_OWNER (owner of the first API key, default admin).
+# FIRST_KEY_OWNER (owner of the first API key, default admin), PLAYBACK_PRICE_CLASS (the playback
+# distribution's: PriceClass_100, _200 or _All; unset = as before, PriceClass_100 at first).
 # shellcheck source=infra/stage.sh
 source "$(dirname "$0")/stage.sh"
 REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-$($AWS configure get region || true)}}
@@ -57,16 +59,23 @@ if $AWS ecr describe-repositories --repository-names "$REPO_NAME" >/dev/null 2>&
 fi
 
 step "infrastructure: stack $STACK ($REGION)"
+OPTIONAL_PARAMETERS=()  # left out: the stack keeps its value (aws cloudformation deploy's UsePreviousValue)
+if [ -n "${PLAYBACK_PRICE_CLASS:-}" ]; then
+  OPTIONAL_PARAMETERS+=("PlaybackPriceClass=$PLAYBACK_PRICE_CLASS")
+fi
 prepare_stack  # sets INITIAL_DEPLOY: services are created at 0 tasks, later updates leave the count alone
 $AWS cloudformation deploy --stack-name "$STACK" --template-file infra/template.yaml \
   --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
   --parameter-overrides "Stage=$STAGE" "ImageTag=$TAG" "MaxProcessors=$MAX_PROCESSORS" \
-  "UseNatGateway=$USE_NAT_GATEWAY" "InitialDeploy=$INITIAL_DEPLOY"
+  "UseNatGateway=$USE_NAT_GATEWAY" "InitialDeploy=$INITIAL_DEPLOY" ${OPTIONAL_PARAMETERS[@]+"${OPTIONAL_PARAMETERS[@]}"}
 $AWS cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output json \
   > "$WORK/outputs.json"
 output() { "$PY" -c 'import json,sys; print({o["OutputKey"]: o["OutputValue"] for o in json.load(open(sys.argv[1]))}[sys.argv[2]])' "$WORK/outputs.json" "$1"; }
 
 [ "$PUSHED" = yes ] || push_image
+
+step "playback: the token secret → the CloudFront function's key value store"
+sync_playback_secret "$(output PlaybackSecretArn)" "$(output PlaybackKeyValueStoreArn)" "$WORK"
 
 if [ "${PUBLISH_FFMPEG_LAYER:-0}" = 1 ]; then
   step "ffmpeg layer"
@@ -79,7 +88,8 @@ if [ "${PUBLISH_FFMPEG_LAYER:-0}" = 1 ]; then
 fi
 
 step "Lambdas: chalice deploy --stage $STAGE"
-# No secret goes into the config: the Lambdas read Valkey's token from Secrets Manager themselves.
+# No secret goes into the config: the Lambdas read Valkey's token and the playback secret from
+# Secrets Manager themselves.
 "$PY" infra/chalice_config.py --stage "$STAGE" --outputs "$WORK/outputs.json"
 "$PY" infra/chalice_cli.py deploy --stage "$STAGE"
 API_URL=$("$PY" infra/chalice_cli.py url --stage "$STAGE")
@@ -113,6 +123,7 @@ ensure_first_key "$WORK"
 step "done: stage $STAGE"
 echo "API:      $API_URL"
 echo "frontend: $(output FrontendUrl)"
+echo "playback: $(output PlaybackBaseUrl)"
 echo "image:    $REGISTRY/$REPO_NAME:$TAG"
 if [ -n "$FIRST_KEY" ]; then
   echo "API key:  $FIRST_KEY"

@@ -78,6 +78,57 @@ prepare_stack() {
   echo "stack $STACK: $status (InitialDeploy=$INITIAL_DEPLOY)"
 }
 
+# ---------------------------------------------------------------- playback secret
+# The playback distribution's function checks tokens with the key value store's `playback-secret`
+# (a CloudFront Function cannot read Secrets Manager); the API signs them with the stack's
+# secret. Copy that secret's value there: idempotent (the same value again), never on a command
+# line or an output (it goes through files only this user may read, and --cli-input-json).
+
+# The AWS CLI v1 signs the key value store's API (SigV4A) only with awscrt, which the CLI that
+# `make deploy` installs into its own venv (.venv/awscli) lacks: install its [crt] extra there
+# once (the CLI v2 has it built in). Prints the store's ETag.
+kvs_etag() {
+  local kvs=$1 work=$2 bin version
+  if $AWS cloudfront-keyvaluestore describe-key-value-store --kvs-arn "$kvs" --query ETag --output text \
+      2>"$work/kvs.err"; then
+    return 0
+  fi
+  bin=$(dirname "$AWS")
+  if grep -q 'botocore\[crt\]' "$work/kvs.err" && [ -x "$bin/pip" ] && [ -x "$bin/python" ]; then
+    version=$("$bin/python" -c 'import awscli; print(awscli.__version__)')
+    echo "the key value store's API needs SigV4A: installing awscli[crt]==$version next to $AWS" >&2
+    "$bin/pip" install --quiet "awscli[crt]==$version" >&2
+    if $AWS cloudfront-keyvaluestore describe-key-value-store --kvs-arn "$kvs" --query ETag --output text \
+        2>"$work/kvs.err"; then
+      return 0
+    fi
+  fi
+  cat "$work/kvs.err" >&2
+  return 1
+}
+
+sync_playback_secret() {
+  local secret_arn=$1 kvs=$2 work=$3 etag
+  etag=$(kvs_etag "$kvs" "$work") \
+    || fail "could not read the key value store $kvs (needs cloudfront-keyvaluestore:DescribeKeyValueStore)"
+  if ! (umask 077 && $AWS secretsmanager get-secret-value --secret-id "$secret_arn" --query SecretString \
+      --output text > "$work/playback-secret.json" && "$PY" -c 'import json, sys
+print(json.dumps({"KvsARN": sys.argv[2], "Key": "playback-secret", "IfMatch": sys.argv[3],
+                  "Value": json.load(open(sys.argv[1]))["secret"]}))' "$work/playback-secret.json" "$kvs" "$etag" \
+      > "$work/put-key.json"); then
+    rm -f "$work/playback-secret.json" "$work/put-key.json"
+    fail "could not read the playback secret $secret_arn (needs secretsmanager:GetSecretValue)"
+  fi
+  rm -f "$work/playback-secret.json"
+  if ! $AWS cloudfront-keyvaluestore put-key --cli-input-json "file://$work/put-key.json" \
+      --query ItemCount --output text >/dev/null; then
+    rm -f "$work/put-key.json"
+    fail "could not write playback-secret into $kvs (needs cloudfront-keyvaluestore:PutKey)"
+  fi
+  rm -f "$work/put-key.json"
+  echo "playback-secret is in the key value store $kvs"
+}
+
 # ---------------------------------------------------------------- the admin Lambda (API keys)
 # `framefleet keys` needs Redis, which is private on AWS: the admin function (app.py) runs the
 # same key store inside the VPC. Invoked with the deployer's credentials (lambda:InvokeFunction).

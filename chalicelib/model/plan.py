@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ MAX_CHUNKS = 2000
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024
 MIN_TIMESCALE = 10_000
+MAX_TIMESCALE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,9 @@ class Plan(Record):
     @property
     def origin_ticks(self) -> int:
         """Video tfdt of the first frame: the AAC encoder's priming frame (1024 samples) sits
-        before it at audio tfdt 0, so both tracks' first real samples share one instant."""
-        return self.timescale * AAC_FRAME // AUDIO_RATE
+        before it at audio tfdt 0, so both tracks' first real samples share one instant (to
+        within half a tick)."""
+        return round(self.timescale * AAC_FRAME / AUDIO_RATE)
 
     def segment_range(self, chunk: Chunk) -> range:
         """Global numbers (0-based) of the media segments ``chunk`` produces."""
@@ -78,10 +79,11 @@ class Plan(Record):
 
 
 def video_timescale(time_base_den: int) -> int:
-    """A timescale that holds every source timestamp exactly (a multiple of the stream's time base
-    denominator) and the AAC priming offset (1024/48000 s = 8/375 s), at least 10 000; MPEG's
-    90 kHz when the time base is unknown."""
-    base = math.lcm(time_base_den or 90_000, 375)
+    """A timescale that holds every source timestamp exactly: a multiple of the stream's time
+    base denominator, at least 10 000. Above 1 MHz (or unknown), MPEG's 90 kHz instead, rounding
+    each timestamp by < 6 µs: ffmpeg converts through microseconds in places, which loses ticks of
+    a finer timescale (measured: a 23.04 MHz source's MP4 got an edit list that hid its first frame)."""
+    base = time_base_den if 0 < time_base_den <= MAX_TIMESCALE else 90_000
     return base * -(-MIN_TIMESCALE // base)
 
 

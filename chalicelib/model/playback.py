@@ -19,9 +19,10 @@ import re
 STREAM_DIR = "stream"
 MASTER = "master.m3u8"
 MANIFEST = "manifest.mpd"
-_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DIGITS = re.compile(r"[0-9]+")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # What a package may contain: rung folders and file names of our own making only.
-_REST = re.compile(r"^(?:[A-Za-z0-9_-]{1,32}/)?[A-Za-z0-9_.-]{1,64}$")
+_REST = re.compile(r"(?:[A-Za-z0-9_-]{1,32}/)?[A-Za-z0-9_.-]{1,64}")
 
 
 def stream_prefix(job_id: str) -> str:
@@ -50,11 +51,12 @@ def resolve(secret: bytes, path: str, now: float) -> str | None:
     Refused: a malformed path, an expired token, a signature for another job or another secret.
     """
     pieces = path.lstrip("/").split("/", 2)
-    if len(pieces) != 3 or not secret:
+    if len(pieces) != 3 or not secret or not path.isascii():
         return None
     token, job_id, rest = pieces
     expires_text, _, signature = token.partition(".")
-    if not expires_text.isdigit() or not _JOB_ID.match(job_id) or not _REST.match(rest) or ".." in rest:
+    if (not _DIGITS.fullmatch(expires_text) or not _JOB_ID.fullmatch(job_id) or not _REST.fullmatch(rest)
+            or ".." in rest):
         return None
     expires = int(expires_text)
     if expires <= now:

@@ -378,9 +378,9 @@ def _decode(raw: dict[str, str]) -> dict[str, Any]:
     for k, v in raw.items():
         if k in _JSON_FIELDS:
             job[k] = json.loads(v)
-        elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size"):
+        elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size", "published_segments"):
             job[k] = int(v)
-        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at"):
+        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at", "playable_at"):
             job[k] = float(v)
         else:
             job[k] = v

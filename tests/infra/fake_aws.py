@@ -9,6 +9,7 @@ make are implemented: anything else fails loudly.
 
     fake_aws.py aws ARGS...      # what $AWS runs
     fake_aws.py docker ARGS...
+    fake_aws.py pip ARGS...      # the pip beside a venv's aws (installing the CLI's [crt] extra)
     fake_aws.py python ARGS...   # $PY: infra/chalice_cli.py is faked, the rest runs for real
 """
 from __future__ import annotations
@@ -27,6 +28,11 @@ MULTI_VALUE = {"--parameter-overrides", "--paths", "--capabilities"}
 FLAGS = {"--recursive", "--only-show-errors", "--force-new-deployment", "--no-fail-on-empty-changeset",
          "--delete", "--immutable"}
 ACCOUNT = "123456789012"
+PLAYBACK_SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:framefleet-playback"
+KVS_ARN = f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/0a1b2c3d-kvs"
+PLAYBACK_SECRET = "PlaybackSecretOnlyTheStoreMaySee0123456789abcdef"
+MISSING_CRT = ("\nMissing Dependency: This operation requires an additional dependency. Use pip install "
+               "botocore[crt] before proceeding.")
 
 
 class CliError(Exception):
@@ -274,7 +280,37 @@ class Account:
 
     def secretsmanager(self, op: str, pos: list[str], opt: dict[str, Any]) -> Any:
         assert op == "get-secret-value", op
+        if opt["--secret-id"] == PLAYBACK_SECRET_ARN:
+            return {"SecretString": json.dumps({"secret": self.state.get("playback_secret", PLAYBACK_SECRET)})}
         return {"SecretString": json.dumps({"token": "t0ken"})}
+
+    def cloudfront_keyvaluestore(self, op: str, pos: list[str], opt: dict[str, Any]) -> Any:
+        """DescribeKeyValueStore and PutKey (IfMatch = the current ETag), signed with SigV4A: an
+        AWS CLI v1 without awscrt fails (``kvs_needs_crt`` until ``pip`` installed the extra)."""
+        if self.state.get("kvs_needs_crt") and not self.state.get("crt_installed"):
+            raise CliError(MISSING_CRT)
+        store = self.state.setdefault("kvs", {"etag": "ETAG0", "items": {}})
+        if op == "put-key":
+            opt = json.loads(Path(opt["--cli-input-json"].removeprefix("file://")).read_text())
+            operation = "PutKey"
+        elif op == "describe-key-value-store":
+            opt = {"KvsARN": opt["--kvs-arn"]}
+            operation = "DescribeKeyValueStore"
+        else:
+            raise CliError(f"fake cloudfront-keyvaluestore: {op} not implemented")
+        if opt["KvsARN"] != KVS_ARN or self.state.get("kvs_denied"):
+            raise api_error("AccessDeniedException", operation, "User is not authorized to perform: "
+                            f"cloudfront-keyvaluestore:{operation} on resource: {opt['KvsARN']}")
+        if op == "put-key":
+            if opt["IfMatch"] != store["etag"]:
+                raise api_error("ConflictException", "PutKey", "Pre-condition failed: ETag mismatch")
+            store["items"][opt["Key"]] = opt["Value"]
+            store["etag"] = f"ETAG{int(store['etag'].removeprefix('ETAG')) + 1}"
+        size = sum(len(k) + len(v) for k, v in store["items"].items())
+        answer = {"ItemCount": len(store["items"]), "TotalSizeInBytes": size, "ETag": store["etag"]}
+        if op == "describe-key-value-store":
+            answer.update(KvsARN=KVS_ARN, Status="READY")
+        return answer
 
     def ecs(self, op: str, pos: list[str], opt: dict[str, Any]) -> Any:
         assert op == "update-service" and opt.get("--force-new-deployment"), op
@@ -327,7 +363,8 @@ def stack_outputs(stage: str) -> list[dict[str, str]]:
               "PrivateSubnetIds": "subnet-a,subnet-b", "ClusterName": f"framefleet-{stage}",
               "ProcessorServiceName": "processor", "AssemblerServiceName": "assembler",
               "MetricsNamespace": f"Framefleet/{stage}", "DistributionId": "E123",
-              "FrontendUrl": "https://d123.cloudfront.net"}
+              "FrontendUrl": "https://d123.cloudfront.net", "PlaybackBaseUrl": "https://dplay.cloudfront.net",
+              "PlaybackSecretArn": PLAYBACK_SECRET_ARN, "PlaybackKeyValueStoreArn": KVS_ARN}
     return [{"OutputKey": k, "OutputValue": v} for k, v in values.items()]
 
 
@@ -341,7 +378,7 @@ def aws(argv: list[str]) -> int:
     account = Account(Path(os.environ["FAKE_AWS_STATE"]))
     service, op, *rest = argv
     positional, options = parse(rest)
-    handler = getattr(account, "lambda_" if service == "lambda" else service)
+    handler = getattr(account, "lambda_" if service == "lambda" else service.replace("-", "_"))
     try:
         result = handler(op, positional, options)
     except CliError as exc:
@@ -371,6 +408,15 @@ def docker(argv: list[str]) -> int:
         tag = argv[argv.index("-t") + 1].rsplit(":", 1)[1]
         account.state.setdefault("images", []).append(tag)
         account.save()
+    return 0
+
+
+def pip(argv: list[str]) -> int:
+    log("pip", argv)
+    assert argv[:2] == ["install", "--quiet"] and argv[2].startswith("awscli[crt]=="), argv
+    account = Account(Path(os.environ["FAKE_AWS_STATE"]))
+    account.state["crt_installed"] = True
+    account.save()
     return 0
 
 
@@ -410,4 +456,4 @@ def python(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     prog, *args = sys.argv[1:]
-    sys.exit({"aws": aws, "docker": docker, "python": python}[prog](args))
+    sys.exit({"aws": aws, "docker": docker, "pip": pip, "python": python}[prog](args))

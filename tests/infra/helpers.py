@@ -17,6 +17,15 @@ CHALICE_CONFIG: dict[str, Any] = json.loads((ROOT / ".chalice" / "config.json").
 VENV_BIN = Path(sys.executable).parent
 # checkov pins boto3 1.35, the project 1.44: it lives in its own venv (make infra-tools).
 CHECKOV_VENV = ROOT / ".venv" / "checkov"
+# The playback distribution's viewer-request function (CloudFront Functions, cloudfront-js-2.0).
+PLAYBACK_FUNCTION = ROOT / "infra" / "playback" / "viewer_request.js"
+
+
+def inline_copy(source: str | None = None) -> str:
+    """What template.yaml's FunctionCode must be: the function without its comment-only lines
+    (the template has to stay under CloudFormation's 51,200-byte inline limit)."""
+    text = PLAYBACK_FUNCTION.read_text() if source is None else source
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("//"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,13 +1,14 @@
 """CloudFormation handlers for the resource types that moto 5.2.5's CloudFormation lacks.
 
-moto's CloudFormation skips a type it has no handler for (11 of the template's types), and
+moto's CloudFormation skips a type it has no handler for (15 of the template's types), and
 fails a stack whose Outputs read an attribute of such a resource; its AWS::S3::Bucket and
 AWS::ECS::Service handlers drop most properties. moto does implement these services' *APIs*, so
 each handler here creates its resource by calling that API (through boto3, inside ``mock_aws``):
 botocore validates the template's properties against the real API model, and the tests then
 inspect the result with ordinary describe/get calls, as they would on AWS. Where moto lacks the
-API too (ElastiCache parameter groups), the request is validated against botocore's model and
-kept in this module (``CACHE_PARAMETER_GROUPS``).
+API too (ElastiCache parameter groups, CloudFront cache and response headers policies, publishing
+a CloudFront function), the request is validated against botocore's model and kept in this module
+(``CACHE_PARAMETER_GROUPS``, ``CLOUDFRONT_POLICIES``, ``PUBLISHED_FUNCTIONS``).
 
 Importing this module registers the handlers (in this process only).
 """
@@ -30,6 +31,10 @@ REPLACED_TYPES = {"AWS::S3::Bucket", "AWS::ECS::Service"}
 # name -> {family, description, parameters}: what CreateCacheParameterGroup and
 # ModifyCacheParameterGroup would have been sent (moto 5.2.5 implements neither).
 CACHE_PARAMETER_GROUPS: dict[str, dict[str, Any]] = {}
+# id -> the CachePolicyConfig / ResponseHeadersPolicyConfig sent (API shape; moto lacks both APIs).
+CLOUDFRONT_POLICIES: dict[str, dict[str, Any]] = {}
+# Functions published (AutoPublish: PublishFunction validated; moto lacks that API).
+PUBLISHED_FUNCTIONS: list[str] = []
 _RESOLVE_SECRET = re.compile(r"\{\{resolve:secretsmanager:(.+):SecretString:(\w+)\}\}")
 
 
@@ -49,7 +54,8 @@ class _Shim:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        SHIMMED_TYPES.append(cls.TYPE)
+        if cls.TYPE:  # not an intermediate base
+            SHIMMED_TYPES.append(cls.TYPE)
 
     @staticmethod
     def cloudformation_name_type() -> str:
@@ -344,8 +350,10 @@ class OriginAccessControl(_Shim, CloudFormationModel):
         return cls(oac["Id"], {"Id": oac["Id"]})
 
 
-# CloudFront's API wraps every list in {Quantity, Items}; CloudFormation's shape does not.
-_CLOUDFRONT_LISTS = {"Origins", "CustomErrorResponses", "AllowedMethods", "CachedMethods", "Aliases"}
+# CloudFront's API wraps every list in {Quantity, Items}; CloudFormation's shape does not (or
+# has {Items} only, as in response headers policies).
+_CLOUDFRONT_LISTS = {"Origins", "CustomErrorResponses", "AllowedMethods", "CachedMethods", "Aliases",
+                     "FunctionAssociations", "KeyValueStoreAssociations"}
 
 
 def _cloudfront_shape(value: Any) -> Any:
@@ -355,6 +363,8 @@ def _cloudfront_shape(value: Any) -> Any:
             item = _cloudfront_shape(item)
             if key in _CLOUDFRONT_LISTS and isinstance(item, list):
                 item = {"Quantity": len(item), "Items": item}
+            elif isinstance(item, dict) and set(item) == {"Items"}:
+                item = {"Quantity": len(item["Items"]), "Items": item["Items"]}
             out[key] = item
         return out
     if isinstance(value, list):
@@ -372,8 +382,68 @@ class Distribution(_Shim, CloudFormationModel):
         for error in config.get("CustomErrorResponses", {}).get("Items", []):
             error.update(ErrorCode=int(error["ErrorCode"]), ResponseCode=str(error["ResponseCode"]))
         config.update(CallerReference=name, Comment=config.get("Comment", ""))
+        behavior = config["DefaultCacheBehavior"]
+        if "CachedMethods" in behavior:  # the API nests it in AllowedMethods
+            behavior["AllowedMethods"]["CachedMethods"] = behavior.pop("CachedMethods")
         dist = _client("cloudfront", region).create_distribution(DistributionConfig=config)["Distribution"]
         return cls(dist["Id"], {"DomainName": dist["DomainName"], "Id": dist["Id"]})
+
+
+class CloudFrontFunction(_Shim, CloudFormationModel):
+    TYPE = "AWS::CloudFront::Function"
+    ATTRS = ("FunctionARN", "FunctionMetadata.FunctionARN", "Stage")
+
+    @classmethod
+    def create(cls, props: dict[str, Any], name: str, region: str) -> _Shim:
+        cloudfront = _client("cloudfront", region)
+        function = cloudfront.create_function(
+            Name=props["Name"], FunctionConfig=_cloudfront_shape(props["FunctionConfig"]),
+            FunctionCode=props["FunctionCode"].encode())
+        arn = function["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+        if props.get("AutoPublish"):
+            _validate("cloudfront", "PublishFunction", {"Name": props["Name"], "IfMatch": function["ETag"]}, region)
+            PUBLISHED_FUNCTIONS.append(props["Name"])
+        return cls(props["Name"], {"FunctionARN": arn, "FunctionMetadata.FunctionARN": arn,
+                                   "Stage": "LIVE" if props.get("AutoPublish") else "DEVELOPMENT"})
+
+
+class KeyValueStore(_Shim, CloudFormationModel):
+    TYPE = "AWS::CloudFront::KeyValueStore"
+    ATTRS = ("Arn", "Id", "Status")
+
+    @classmethod
+    def create(cls, props: dict[str, Any], name: str, region: str) -> _Shim:
+        store = _client("cloudfront", region).create_key_value_store(
+            **_drop_none({"Name": props["Name"], "Comment": props.get("Comment")}))["KeyValueStore"]
+        return cls(store["Name"], {"Arn": store["ARN"], "Id": store["Id"], "Status": store["Status"]})
+
+
+class _CloudFrontPolicy(_Shim):
+    """moto has neither the handler nor the API: the create call is checked against the API
+    model and its config recorded in CLOUDFRONT_POLICIES under a made-up id."""
+
+    OPERATION = ""
+    CONFIG = ""
+
+    @classmethod
+    def create(cls, props: dict[str, Any], name: str, region: str) -> _Shim:
+        config = _cloudfront_shape(props[cls.CONFIG])
+        _validate("cloudfront", cls.OPERATION, {cls.CONFIG: config}, region)
+        policy_id = f"{name.lower()}-{secrets.token_hex(4)}"
+        CLOUDFRONT_POLICIES[policy_id] = config
+        return cls(policy_id, {"Id": policy_id})
+
+
+class CachePolicy(_CloudFrontPolicy, CloudFormationModel):
+    TYPE = "AWS::CloudFront::CachePolicy"
+    ATTRS = ("Id",)
+    OPERATION, CONFIG = "CreateCachePolicy", "CachePolicyConfig"
+
+
+class ResponseHeadersPolicy(_CloudFrontPolicy, CloudFormationModel):
+    TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
+    ATTRS = ("Id",)
+    OPERATION, CONFIG = "CreateResponseHeadersPolicy", "ResponseHeadersPolicyConfig"
 
 
 for _cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

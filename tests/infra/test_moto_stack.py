@@ -1,5 +1,5 @@
 """Deploy infra/template.yaml into moto's CloudFormation and inspect the result through the
-AWS APIs. moto 5.2.5's CloudFormation lacks handlers for 11 of the template's types and drops
+AWS APIs. moto 5.2.5's CloudFormation lacks handlers for 15 of the template's types and drops
 most properties of two more; tests/infra/moto_cfn.py creates those through moto's service APIs."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.infra.helpers import CHALICE_CONFIG, ROOT, template
+from tests.infra.helpers import CHALICE_CONFIG, ROOT, inline_copy, template
 
 REGION = "us-east-1"
 MAX_PROCESSORS = 6
@@ -107,6 +107,56 @@ def test_frontend_bucket_is_readable_only_by_its_distribution(dev: Stack) -> Non
     oac = client("cloudfront").get_origin_access_control(Id=dev.physical("FrontendOriginAccess"))
     assert oac["OriginAccessControl"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
     assert dev.outputs["FrontendUrl"] == f"https://{dist['DomainName']}"
+
+
+def test_streams_are_readable_only_through_the_playback_distribution(dev: Stack) -> None:
+    """The output bucket stays private: CloudFront may GetObject streaming packages only, and only
+    for the playback distribution (OAC, SigV4); its function checks each request's token."""
+    from tests.infra.moto_cfn import CLOUDFRONT_POLICIES, PUBLISHED_FUNCTIONS
+
+    cloudfront, bucket = client("cloudfront"), dev.outputs["OutputBucket"]
+    dist_id = dev.physical("PlaybackDistribution")
+    policy = json.loads(client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    assert [s for s in policy["Statement"] if s["Effect"] == "Allow"] == [{
+        "Sid": "PlaybackReadsStreams", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/outputs/*/stream/*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::123456789012:distribution/{dist_id}"}}}]
+    dist = cloudfront.get_distribution(Id=dist_id)["Distribution"]
+    assert dev.outputs["PlaybackBaseUrl"] == f"https://{dist['DomainName']}"
+    config = dist["DistributionConfig"]
+    (origin,) = config["Origins"]["Items"]
+    assert origin["DomainName"] == f"{bucket}.s3.{REGION}.amazonaws.com"
+    oac = cloudfront.get_origin_access_control(Id=dev.physical("PlaybackOriginAccess"))
+    oac_config = oac["OriginAccessControl"]["OriginAccessControlConfig"]
+    assert (oac_config["OriginAccessControlOriginType"], oac_config["SigningBehavior"],
+            oac_config["SigningProtocol"]) == ("s3", "always", "sigv4")
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert sorted(behavior["AllowedMethods"]["Items"]) == ["GET", "HEAD", "OPTIONS"]
+    assert config["HttpVersion"] == "http2and3" and config["PriceClass"] == "PriceClass_100"
+    # moto keeps neither the policies (no such API: validated and recorded) nor the association.
+    cache = CLOUDFRONT_POLICIES[behavior["CachePolicyId"]]
+    assert cache["MinTTL"] == 0 and cache["MaxTTL"] >= 31536000
+    cors = CLOUDFRONT_POLICIES[behavior["ResponseHeadersPolicyId"]]["CorsConfig"]
+    assert cors["AccessControlAllowOrigins"] == {"Quantity": 1, "Items": ["*"]}
+    # The function: the file's inline copy, on runtime 2.0, reading the stack's key value store.
+    function = cloudfront.describe_function(Name=dev.physical("PlaybackFunction"))["FunctionSummary"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionConfig"]["KeyValueStoreAssociations"]["Items"] == [
+        {"KeyValueStoreARN": dev.outputs["PlaybackKeyValueStoreArn"]}]
+    code = cloudfront.get_function(Name=dev.physical("PlaybackFunction"))["FunctionCode"].read().decode()
+    assert code == inline_copy() and dev.physical("PlaybackFunction") in PUBLISHED_FUNCTIONS
+    store = cloudfront.describe_key_value_store(Name=dev.physical("PlaybackKeyValueStore"))["KeyValueStore"]
+    assert store["ARN"] == dev.outputs["PlaybackKeyValueStoreArn"]
+
+
+def test_the_playback_secret_is_48_random_characters_under_secret(dev: Stack) -> None:
+    value = client("secretsmanager").get_secret_value(SecretId=dev.outputs["PlaybackSecretArn"])["SecretString"]
+    (secret,) = json.loads(value).values()
+    assert set(json.loads(value)) == {"secret"} and len(secret) == 48 and secret.isalnum()
+    other = client("secretsmanager").get_secret_value(SecretId=client("cloudformation").describe_stack_resource(
+        StackName="framefleet-prod", LogicalResourceId="PlaybackSecret")["StackResourceDetail"]["PhysicalResourceId"])
+    assert json.loads(other["SecretString"])["secret"] != secret  # one per stage
 
 
 def test_uploads_notify_the_chunker_queue_which_has_a_dead_letter_queue(dev: Stack) -> None:
@@ -313,6 +363,9 @@ def test_outputs_fill_the_chalice_stage(dev: Stack) -> None:
     env = stage["environment_variables"]
     assert "REDIS_URL" not in env and env["REDIS_HOST"] == dev.outputs["RedisHost"] and env["REDIS_PORT"] == "6379"
     assert env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"] == dev.outputs["RedisAuthSecretArn"]
+    assert env["FRAMEFLEET_PLAYBACK_BASE_URL"] == dev.outputs["PlaybackBaseUrl"]
+    assert env["FRAMEFLEET_PLAYBACK_SECRET_ARN"] == dev.outputs["PlaybackSecretArn"]
+    assert "FRAMEFLEET_PLAYBACK_SECRET" not in env  # an ARN, never the value
     assert stage["iam_role_arn"] == dev.outputs["LambdaRoleArn"]
     assert stage["security_group_ids"] == [dev.physical("LambdaSecurityGroup")]
     assert config["stages"]["prod"] == CHALICE_CONFIG["stages"]["prod"]  # other stages untouched

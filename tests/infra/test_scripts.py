@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.infra.fake_aws import KVS_ARN, PLAYBACK_SECRET, PLAYBACK_SECRET_ARN
 from tests.infra.helpers import CHECKOV_VENV, ROOT, tool
 
 FAKE = Path(__file__).with_name("fake_aws.py")
@@ -144,7 +145,10 @@ def test_first_deploy_creates_the_service_linked_role_an_idle_stack_and_one_prin
     during = result.state["config_during_deploy"]["stages"]["dev"]["environment_variables"]
     assert "REDIS_URL" not in during and during["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"]
     assert "t0ken" not in json.dumps(result.state["config_during_deploy"])
-    assert result.aws("secretsmanager", "get-secret-value") == []  # the Lambdas read it themselves
+    # The Lambdas read Valkey's token themselves; deploy.sh reads only the playback secret (for the
+    # CloudFront function's key value store).
+    assert [argv[argv.index("--secret-id") + 1] for argv in result.aws("secretsmanager", "get-secret-value")] \
+        == [PLAYBACK_SECRET_ARN]
     assert (sandbox.repo / ".chalice" / "config.json").read_text() != clean_config  # outputs written…
     after = json.loads((sandbox.repo / ".chalice" / "config.json").read_text())
     assert "t0ken" not in json.dumps(after) and key not in json.dumps(after)  # …but never a secret
@@ -194,6 +198,76 @@ def test_deploy_fails_when_no_key_can_be_made(sandbox: Sandbox) -> None:
     result = sandbox.run("deploy.sh")
     assert result.returncode != 0
     assert "could not invoke framefleet-dev-admin" in result.stderr and "API:" not in result.stdout
+
+
+def secret_leaks(result: Result, sandbox: Sandbox, secret: str = PLAYBACK_SECRET) -> list[str]:
+    """Where the playback secret showed up outside the key value store: a command line, the
+    scripts' output, the Chalice config, a file left in the repository."""
+    places = [f"argv of {c['prog']} {' '.join(c['argv'][:2])}" for c in result.calls if secret in json.dumps(c["argv"])]
+    places += [name for name, text in (("stdout", result.stdout), ("stderr", result.stderr)) if secret in text]
+    places += [str(f) for f in sandbox.repo.rglob("*") if f.is_file() and secret in f.read_text(errors="ignore")]
+    return places
+
+
+def test_deploy_copies_the_playback_secret_into_the_key_value_store_without_showing_it(sandbox: Sandbox) -> None:
+    result = ok(sandbox.run("deploy.sh"))
+    assert result.state["kvs"]["items"] == {"playback-secret": PLAYBACK_SECRET}
+    # After the stack (which creates the store and the secret), before the API can sign anything.
+    assert result.index("aws", "cloudformation", "deploy") < result.index("aws", "secretsmanager", "get-secret-value") \
+        < result.index("aws", "cloudfront-keyvaluestore", "put-key") < result.index("chalice", "deploy")
+    (describe,) = result.aws("cloudfront-keyvaluestore", "describe-key-value-store")
+    assert describe[describe.index("--kvs-arn") + 1] == KVS_ARN
+    assert secret_leaks(result, sandbox) == []
+    env = result.state["config_during_deploy"]["stages"]["dev"]["environment_variables"]
+    assert env["FRAMEFLEET_PLAYBACK_SECRET_ARN"] == PLAYBACK_SECRET_ARN and "FRAMEFLEET_PLAYBACK_SECRET" not in env
+    assert env["FRAMEFLEET_PLAYBACK_BASE_URL"] == "https://dplay.cloudfront.net"
+    assert "playback: https://dplay.cloudfront.net" in result.stdout
+    # Idempotent: a redeploy writes the same value again (against the store's new ETag).
+    again = ok(sandbox.run("deploy.sh", IMAGE_TAG="rev2"))
+    assert again.state["kvs"]["items"] == {"playback-secret": PLAYBACK_SECRET}
+    assert again.state["kvs"]["etag"] == "ETAG2" and secret_leaks(again, sandbox) == []
+    # A rotated secret (put-secret-value by hand) reaches the store on the next deploy.
+    sandbox.state["playback_secret"] = "RotatedPlaybackSecret0000000000000000000000000000"
+    rotated = ok(sandbox.run("deploy.sh", IMAGE_TAG="rev3"))
+    assert rotated.state["kvs"]["items"] == {"playback-secret": "RotatedPlaybackSecret0000000000000000000000000000"}
+    assert secret_leaks(rotated, sandbox, "RotatedPlaybackSecret0000000000000000000000000000") == []
+
+
+def test_the_playback_price_class_is_passed_only_when_asked_for(sandbox: Sandbox) -> None:
+    """Left out otherwise (the first deploy's test checks every parameter): `aws cloudformation
+    deploy` then keeps the stack's value."""
+    result = ok(sandbox.run("deploy.sh", stage="prod", PLAYBACK_PRICE_CLASS="PriceClass_All"))
+    assert stack_deploy_params(result)["PlaybackPriceClass"] == "PriceClass_All"
+
+
+def test_a_cli_without_awscrt_gets_its_crt_extra_installed_in_its_own_venv(sandbox: Sandbox) -> None:
+    """The key value store's API is signed with SigV4A: the AWS CLI v1 that `make deploy` installs
+    (.venv/awscli, without awscrt) fails with "pip install botocore[crt]"."""
+    sandbox.state = {"kvs_needs_crt": True}
+    venv = sandbox.repo / ".venv" / "awscli" / "bin"
+    venv.mkdir(parents=True)
+    shutil.copy2(sandbox.bin / "aws", venv / "aws")
+    (venv / "pip").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" pip "$@"\n')
+    (venv / "python").write_text('#!/bin/sh\necho 1.46.3\n')  # python -c 'import awscli; print(version)'
+    for prog in ("pip", "python"):
+        (venv / prog).chmod(0o755)
+    result = ok(sandbox.run("deploy.sh", AWS=str(venv / "aws")))
+    assert [c["argv"] for c in result.calls if c["prog"] == "pip"] == [["install", "--quiet", "awscli[crt]==1.46.3"]]
+    assert result.state["kvs"]["items"] == {"playback-secret": PLAYBACK_SECRET}
+    assert len(result.aws("cloudfront-keyvaluestore", "describe-key-value-store")) == 2  # failed, then after pip
+    # A CLI that is not in a venv of ours (no pip beside it) is left alone: the deploy stops and says why.
+    sandbox.state = {"kvs_needs_crt": True}
+    failed = sandbox.run("deploy.sh")
+    assert failed.returncode != 0 and "botocore[crt]" in failed.stderr
+    assert "cloudfront-keyvaluestore:DescribeKeyValueStore" in failed.stderr
+    assert [c for c in failed.calls if c["prog"] == "pip"] == [] and failed.index("chalice", "deploy") == -1
+
+
+def test_a_deployer_that_may_not_write_the_key_value_store_stops_before_chalice(sandbox: Sandbox) -> None:
+    sandbox.state = {"kvs_denied": True}
+    result = sandbox.run("deploy.sh")
+    assert result.returncode != 0 and "AccessDeniedException" in result.stderr
+    assert result.index("chalice", "deploy") == -1 and secret_leaks(result, sandbox) == []
 
 
 # ---------------------------------------------------------------- destroy.sh

@@ -24,8 +24,8 @@ from chalicelib.model.errors import MediaError
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import plan_chunks
 from tests.support.media import MEDIA
-from workers.media.encode import encode_chunk
-from workers.media.mux import assemble
+from workers.media.encode import encode_audio, encode_ladder
+from workers.media.mux import remux
 
 EVIL = Path(__file__).resolve().parents[1] / "support" / "evil.py"
 SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAEVILTEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key",
@@ -124,7 +124,7 @@ def test_the_real_probe_still_reads_a_url_through_its_parent(media_url: str) -> 
     assert found.video is not None and found.video.frame_count == 932
 
 
-@pytest.mark.parametrize("step", ["assembly", "chunk encode"])
+@pytest.mark.parametrize("step", ["assembly", "chunk encode", "audio"])
 def test_an_evil_ffmpeg_reaches_nothing(canaries: list[Canary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         step: str) -> None:
     """Assembly reads our own files; workers encode from a local copy of the source
@@ -137,10 +137,12 @@ def test_an_evil_ffmpeg_reaches_nothing(canaries: list[Canary], tmp_path: Path, 
         if step == "assembly":
             chunk = work / "c.mp4"
             chunk.write_bytes(b"\0" * 100)
-            assemble([str(chunk)], plan.chunks, None, str(work / "out.mp4"), timeout=30)
-        else:
-            encode_chunk(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(work / "c.mp4"),
+            remux(str(chunk), None, str(work / "out.mp4"), timeout=30)
+        elif step == "audio":
+            encode_audio(str(MEDIA / "sample.mp4"), probe_module.probe(str(MEDIA / "sample.mp4")), plan, str(work),
                          timeout=30)
+        else:
+            encode_ladder(str(MEDIA / "sample.mp4"), plan.chunks[0], plan, EncodeOptions(), str(work), timeout=30)
     _assert_nothing_reached((work / "evil-report.json").read_text(), canaries, outside)
 
 

@@ -1,0 +1,110 @@
+"""Playlists and manifest from part records alone: progressive, cut to what plays together, exact."""
+from __future__ import annotations
+
+from typing import Any
+
+import m3u8
+import pytest
+from mpegdash.parser import MPEGDASHParser
+
+from chalicelib.model.errors import VerificationError
+from chalicelib.model.options import EncodeOptions
+from chalicelib.model.plan import Plan, plan_chunks
+from tests.support.probes import make_probe
+from workers.media import dash, hls
+from workers.media.stream import collect, target_duration
+
+OPTIONS = EncodeOptions(chunk_seconds=2, segment_seconds=1)
+
+
+def plan_of(audio: bool = True) -> Plan:
+    return plan_chunks(make_probe(tuple(i / 30 for i in range(240)), size=(1280, 720), audio=audio), OPTIONS)
+
+
+def chunk_record(plan: Plan, index: int, init: str = "same", size: int = 10_000) -> dict[str, Any]:
+    chunk = plan.chunks[index]
+    count = len(plan.segment_range(chunk))
+    tracks = {r.id: {"codecs": "avc1.64001F", "init": init, "durations": [30_000] * count,
+                     "sizes": [size // (i + 1)] * count, "frames": [30] * count} for i, r in enumerate(plan.rungs)}
+    return {"state": "done", "tracks": tracks}
+
+
+def audio_record(segments: int, done: bool) -> dict[str, Any]:
+    track = {"codecs": "mp4a.40.2", "init": "a", "durations": [48_128] * segments, "sizes": [16_000] * segments}
+    return {"state": "done" if done else "running", "tracks": {"audio": track}}
+
+
+def test_progress_lists_the_chunks_done_in_order_up_to_the_first_gap() -> None:
+    plan = plan_of()
+    parts = {"v00000": chunk_record(plan, 0), "v00001": chunk_record(plan, 1), "v00003": chunk_record(plan, 3),
+             "audio": audio_record(8, done=True)}
+    index = collect(plan, parts)
+    assert not index.complete and index.segments == 4  # chunks 0 and 1, two 1 s segments each
+    playlist = m3u8.loads(hls.media_playlist(index.video[0], index))
+    assert playlist.playlist_type == "event" and not playlist.is_endlist
+    assert [s.uri for s in playlist.segments] == ["0.m4s", "1.m4s", "2.m4s", "3.m4s"]
+    assert playlist.target_duration == target_duration(plan) == 1
+    audio = m3u8.loads(hls.media_playlist(index.audio, index))  # type: ignore[arg-type]
+    assert len(audio.segments) == 4  # never ahead of the video it plays with
+
+
+def test_video_waits_for_the_audio_beside_it() -> None:
+    plan = plan_of()
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts["audio"] = audio_record(3, done=False)
+    index = collect(plan, parts)
+    assert index.segments == 3 and len(index.audio.durations) == 3  # type: ignore[union-attr]
+    assert not index.complete
+
+
+def test_complete_stream_is_vod_with_measured_bandwidths() -> None:
+    plan = plan_of()
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts["audio"] = audio_record(8, done=True)
+    index = collect(plan, parts)
+    assert index.complete and index.segments == 8
+    master = m3u8.loads(hls.master_playlist(index))
+    assert master.version == 7 and len(master.playlists) == len(plan.rungs)
+    top = master.playlists[0].stream_info
+    video_peak = 10_000 * 8  # bytes per 1 s segment
+    audio_peak = -(-16_000 * 8 * 48_000 // 48_128)
+    assert top.bandwidth == video_peak + audio_peak and top.resolution == (1280, 720)
+    assert top.codecs == "avc1.64001F,mp4a.40.2" and top.frame_rate == 30.0
+    (group,) = master.media
+    assert group.type == "AUDIO" and group.uri == "audio/index.m3u8" and group.default == "YES"
+    vod = m3u8.loads(hls.media_playlist(index.video[0], index))
+    assert vod.playlist_type == "vod" and vod.is_endlist and len(vod.segments) == 8
+    assert set(hls.playlists(index)) == {"master.m3u8", "audio/index.m3u8", *(f"{r.id}/index.m3u8" for r in plan.rungs)}
+
+
+def test_manifest_timeline_and_offsets(tmp_path: Any) -> None:
+    plan = plan_of()
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts["audio"] = audio_record(8, done=True)
+    path = tmp_path / "manifest.mpd"
+    path.write_text(dash.manifest(collect(plan, parts)))
+    mpd = MPEGDASHParser.parse(str(path))
+    video, audio = mpd.periods[0].adaptation_sets
+    template = video.segment_templates[0]
+    assert int(template.timescale) == plan.timescale == 30_000
+    assert int(template.presentation_time_offset) == plan.origin_ticks == 640  # the AAC priming frame
+    (s,) = template.segment_timelines[0].Ss
+    assert (s.t, s.d, s.r) == (640, 30_000, 7)
+    assert [r.id for r in video.representations] == [r.id for r in plan.rungs]
+    assert int(audio.segment_templates[0].presentation_time_offset) == 1024
+    assert mpd.media_presentation_duration == "PT8.000S"
+
+
+def test_chunks_with_different_init_segments_fail_the_job() -> None:
+    plan = plan_of(audio=False)
+    parts = {f"v{i:05d}": chunk_record(plan, i, init="x" if i == 2 else "same") for i in range(4)}
+    with pytest.raises(VerificationError, match="different init segments"):
+        collect(plan, parts)
+
+
+def test_no_audio_means_no_audio_group() -> None:
+    plan = plan_of(audio=False)
+    index = collect(plan, {f"v{i:05d}": chunk_record(plan, i) for i in range(4)})
+    assert index.complete and index.audio is None
+    master = m3u8.loads(hls.master_playlist(index))
+    assert not master.media and master.playlists[0].stream_info.codecs == "avc1.64001F"
