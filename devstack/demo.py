@@ -1,5 +1,6 @@
 """``make demo``: render a 60 s 1080p clip with sound, transcode it through the full local stack
-(upload via the API, S3 event, chunker, parallel processors, assembler) and print the summary."""
+(upload via the API, S3 event, chunker, parallel processors, assembler) into the whole package
+(HLS + DASH ladder and the MP4, playable from disk) and print the summary."""
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,11 @@ def main() -> int:
         make_synthetic_clip(str(source) + ".tmp.mp4", args.seconds)
         os.replace(str(source) + ".tmp.mp4", source)
         print(f"rendered in {time.monotonic() - t0:.1f} s", file=sys.stderr)
-    output = folder / "output.mp4"
-    print(f"transcoding {source} → {output} with {args.workers} processor workers…", file=sys.stderr)
-    return cli_main(["transcode", str(source), "-o", str(output), "--workers", str(args.workers), "--json"])
+    output = folder / "package"
+    print(f"transcoding {source} → {output}/ (master.m3u8, manifest.mpd, the MP4) with {args.workers} "
+          "processor workers…", file=sys.stderr)
+    return cli_main(["transcode", str(source), "-o", str(output), "--outputs", "hls,dash,mp4",
+                     "--workers", str(args.workers), "--json"])
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ MAX_CHUNKS = 2000
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024
 MIN_TIMESCALE = 10_000
-MAX_TIMESCALE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -79,11 +78,10 @@ class Plan(Record):
 
 
 def video_timescale(time_base_den: int) -> int:
-    """A timescale that holds every source timestamp exactly: a multiple of the stream's time
-    base denominator, at least 10 000. Above 1 MHz (or unknown), MPEG's 90 kHz instead, rounding
-    each timestamp by < 6 µs: ffmpeg converts through microseconds in places, which loses ticks of
-    a finer timescale (measured: a 23.04 MHz source's MP4 got an edit list that hid its first frame)."""
-    base = time_base_den if 0 < time_base_den <= MAX_TIMESCALE else 90_000
+    """A timescale that holds every source timestamp exactly (so chunks' timelines join without
+    a tick of rounding): a multiple of the stream's time base denominator, at least 10 000;
+    MPEG's 90 kHz when the time base is unknown."""
+    base = time_base_den or 90_000
     return base * -(-MIN_TIMESCALE // base)
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.model.kinds import STATES
-from chalicelib.model.options import CHUNK_SECONDS_RANGE, CRF_RANGE, MAX_HEIGHT_RANGE, PRESETS, X264_PRESETS
+from chalicelib.model.options import (
+    CHUNK_SECONDS_RANGE,
+    CODECS,
+    CRF_RANGE,
+    MAX_HEIGHT_RANGE,
+    MAX_RUNGS,
+    MAXRATE_RANGE,
+    OUTPUTS,
+    PRESETS,
+    RUNG_HEIGHT_RANGE,
+    SEGMENT_SECONDS_RANGE,
+    X264_PRESETS,
+)
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
@@ -32,7 +44,23 @@ def _options_schema() -> dict[str, Any]:
         "x264_preset": {"type": "string", "enum": list(X264_PRESETS)},
         "max_height": {"type": "integer", "minimum": MAX_HEIGHT_RANGE[0], "maximum": MAX_HEIGHT_RANGE[1]},
         "chunk_seconds": {"type": "number", "minimum": CHUNK_SECONDS_RANGE[0], "maximum": CHUNK_SECONDS_RANGE[1]},
+        "outputs": _subset(OUTPUTS),
+        "codecs": _subset(CODECS),
+        "segment_seconds": {"type": "number", "minimum": SEGMENT_SECONDS_RANGE[0],
+                            "maximum": SEGMENT_SECONDS_RANGE[1]},
+        "ladder": {"oneOf": [{"type": "string", "enum": ["auto"]}, {
+            "type": "array", "minItems": 1, "maxItems": MAX_RUNGS, "items": {
+                "type": "object", "required": ["height"], "additionalProperties": False, "properties": {
+                    "height": {"type": "integer", "minimum": RUNG_HEIGHT_RANGE[0], "maximum": RUNG_HEIGHT_RANGE[1]},
+                    "codec": {"type": "string", "enum": list(CODECS)},
+                    "crf": {"type": "integer", "minimum": 0, "maximum": 63},
+                    "maxrate": {"type": "integer", "minimum": MAXRATE_RANGE[0], "maximum": MAXRATE_RANGE[1],
+                                "description": "peak, kb/s"}}}}]},
     }}
+
+
+def _subset(allowed: tuple[str, ...]) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string", "enum": list(allowed)}}
 
 
 def spec() -> dict[str, Any]:

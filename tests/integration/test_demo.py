@@ -17,4 +17,9 @@ def test_the_demo_renders_transcodes_and_summarises(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["state"] == "done" and summary["output"]["frames"] == 90, summary
-    assert (folder / "output.mp4").stat().st_size > 0
+    package = folder / "package"
+    assert (package / "master.m3u8").is_file() and (package / "manifest.mpd").is_file()
+    (mp4,) = package.glob("*.mp4")
+    assert mp4.stat().st_size > 0
+    assert {r["id"] for r in summary["output"]["renditions"]} == {"h264-1080", "h264-720", "h264-540", "h264-360",
+                                                                  "h264-240", "audio"}

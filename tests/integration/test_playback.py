@@ -107,7 +107,8 @@ def test_cli_writes_a_package_playable_from_disk(stack: Stack, tmp_path: Path) -
                        "--outputs", "hls,dash,mp4", "--segment-seconds", "1", "--ladder", "240,144",
                        "--x264-preset", "ultrafast"])
     assert code == 0
-    assert {"master.m3u8", "manifest.mpd", "cli.mp4", "h264-240", "h264-144", "audio"} <= {p.name for p in out.iterdir()}
+    names = {p.name for p in out.iterdir()}
+    assert {"master.m3u8", "manifest.mpd", "cli.mp4", "h264-240", "h264-144", "audio"} <= names
     check_package(out, 75, 3.0, decode_segments=False)
     mp4_only = tmp_path / "plain.mp4"
     assert framefleet(["transcode", str(clip), "-o", str(mp4_only), "--api", stack.api_url,

@@ -137,7 +137,7 @@ def test_an_evil_ffmpeg_reaches_nothing(canaries: list[Canary], tmp_path: Path, 
         if step == "assembly":
             chunk = work / "c.mp4"
             chunk.write_bytes(b"\0" * 100)
-            remux(str(chunk), None, str(work / "out.mp4"), timeout=30)
+            remux(str(chunk), None, str(work / "out.mp4"), timescale=90_000, timeout=30)
         elif step == "audio":
             encode_audio(str(MEDIA / "sample.mp4"), probe_module.probe(str(MEDIA / "sample.mp4")), plan, str(work),
                          timeout=30)

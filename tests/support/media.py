@@ -105,7 +105,7 @@ def transcode(source: str, options: EncodeOptions, workdir: Path, *,
     video = join_track(package / top.id, len(top.durations), workdir / "video.mp4")
     audio = join_track(package / "audio", len(index.audio.durations), workdir / "audio.mp4") if index.audio else None
     output = workdir / "out.mp4"
-    remux(str(video), str(audio) if audio else None, str(output), timeout=TIMEOUT)
+    remux(str(video), str(audio) if audio else None, str(output), timescale=plan.timescale, timeout=TIMEOUT)
     metadata = verify_output(str(output), plan, plan.audio_duration)
     return Transcode(probed, plan, output, metadata, package, index, parts, inits)
 

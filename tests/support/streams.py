@@ -13,9 +13,9 @@ from pathlib import Path
 import m3u8
 from mpegdash.parser import MPEGDASHParser
 
+from tests.support.media import decode_report, ffmpeg_cmd
 from workers.media import cmaf
 from workers.media.stream import INIT
-from tests.support.media import decode_report, ffmpeg_cmd
 
 AAC_FRAME = 1024
 AUDIO_RATE = 48_000

@@ -74,7 +74,8 @@ def build_mp4(svc: Services, job_id: str, options: EncodeOptions, index: Index, 
     audio = None
     if index.audio is not None:
         audio = _join(svc, bucket, f"{prefix}{AUDIO_ID}/", len(index.audio.durations), tmp / "audio.mp4")
-    remux(str(video), str(audio) if audio else None, str(out), timeout=svc.settings.encode_timeout, cancel=cancel)
+    remux(str(video), str(audio) if audio else None, str(out), timescale=index.video[0].timescale,
+          timeout=svc.settings.encode_timeout, cancel=cancel)
 
 
 def _join(svc: Services, bucket: str, folder: str, count: int, path: Path) -> Path:

@@ -77,7 +77,8 @@ def test_chunk_argv_decodes_once_and_encodes_every_rung() -> None:
     graph = flag(argv, "-filter_complex")
     assert graph.startswith(f"[0:0]setpts=PTS-STARTPTS,split={len(plan.rungs)}") and "trim=" not in graph
     for i, rung in enumerate(plan.rungs):
-        assert f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv,setsar=1,format=yuv420p[v{i}]" in graph
+        scale = f"scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv"
+        assert f"[s{i}]{scale},setsar=1,format=yuv420p[v{i}]" in graph
         out = output_args(argv, i)
         assert out[:2] == ["-map", f"[v{i}]"] and out[-1] == f"/w/{rung.id}.mp4"
         assert flag(out, "-frames:v") == str(chunk.frame_count) == "60"
@@ -165,6 +166,9 @@ def test_remux_copies_with_faststart_file_only_and_hides_the_priming() -> None:
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "-map"] == ["0:v:0", "1:a:0"]
     no_audio = remux_argv("/w/video.mp4", None, "/w/out.mp4")
     assert "1:a:0" not in no_audio and no_audio.count("-i") == 1
+    assert "-video_track_timescale" not in remux_argv("/w/v.mp4", None, "/w/o.mp4", 90_000)
+    # Past 1 MHz ffmpeg's microsecond edit-list arithmetic loses ticks: the MP4 is rescaled.
+    assert flag(remux_argv("/w/v.mp4", None, "/w/o.mp4", 23_040_000), "-video_track_timescale") == "90000"
 
 
 def test_builders_resolve_binary_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
