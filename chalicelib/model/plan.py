@@ -176,6 +176,27 @@ def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[
     return sorted(keep)
 
 
+RAMP_GOPS = (1, 3)  # the first chunks of a stream: 1 segment, then 2, then full chunks
+
+
+def ramp_starts(starts: list[int], total: int, gop: int, overhead: Callable[[int], int],
+                max_ratio: float = MAX_DECODE_RATIO) -> list[int]:
+    """Cut the first chunk into one segment, then two, then the rest: the first segments (of
+    every rung) are done after a one-GOP encode, so playback starts as early as the source
+    allows, whatever the chunk length. A cut is skipped where the decode budget has no room
+    (a source with few keyframes) or the first chunk is too short to need it."""
+    first_end = starts[1] if len(starts) > 1 else total
+    budget = max_ratio * total
+    spent = decoded_frames(starts, total, overhead)
+    added = []
+    for gops in RAMP_GOPS:
+        cut = gops * gop
+        if cut + gop <= first_end and spent + overhead(cut) <= budget:
+            added.append(cut)
+            spent += overhead(cut)
+    return sorted({*starts, *added})
+
+
 def seek_preroll(probe: ProbeResult) -> float:
     """Seconds to seek before a chunk's first frame (0 where the demuxer seeks exactly)."""
     if probe.format_name in INDEXED_SEEK_FORMATS or probe.video is None:
@@ -229,6 +250,8 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
 
     starts = bounded_starts(chunk_starts(video.frame_count, gop, gops_per_chunk), video.frame_count, gop, overhead,
                             max_decode_ratio)
+    if options.streaming:
+        starts = ramp_starts(starts, video.frame_count, gop, overhead, max_decode_ratio)
     width, height = output_size(video.display_width, video.display_height, options.max_width, options.max_height)
     rungs = build_ladder(options, width, height, fps)
     return Plan(

@@ -15,7 +15,9 @@ from devstack.stack import Stack
 from tests.support.media import CORPUS_FRAMES
 from tests.support.stack import assert_frame_exact, running_part, submit, wait_for, worker
 
-SLOW = {"x264_preset": "veryslow", "chunk_seconds": 2.0}  # chunks last long enough to hit mid-way
+# Chunks last long enough to hit mid-way; one rung, so a lone surviving worker gets through the
+# backlog (the stream's segments and playlists are still written, and the MP4 remuxed from them).
+SLOW = {"x264_preset": "veryslow", "chunk_seconds": 2.0, "ladder": [{"height": 240}]}
 VFR = "sample_with_increasing_timestamps_360p.mp4"
 
 

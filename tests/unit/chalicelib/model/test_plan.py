@@ -75,17 +75,38 @@ def test_chunk_starts_whole_gops_and_no_tiny_tail(total: int, gop: int, per_chun
         assert size / 2 <= tail < size * 1.5
 
 
+MP4 = ("mp4",)  # no streaming ramp: the chunk sizes alone
+
+
 def test_chunk_sizes_for_regular_video() -> None:
     probe = make_probe(tuple(i / 30 for i in range(900)))  # 30 s at 30 fps
-    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10, outputs=MP4))
     assert plan.gop_frames == 60
     assert [c.frame_count for c in plan.chunks] == [300, 300, 300]
     assert plan.chunks[1].seek == pytest.approx((299 + 300) / 2 / 30)
 
 
+def test_a_stream_starts_with_one_segment_then_two() -> None:
+    probe = make_probe(tuple(i / 30 for i in range(900)))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    assert [c.frame_count for c in plan.chunks] == [60, 120, 120, 300, 300]
+    assert [len(plan.segment_range(c)) for c in plan.chunks] == [1, 2, 2, 5, 5]
+    short = plan_chunks(make_probe(tuple(i / 30 for i in range(150))), EncodeOptions(chunk_seconds=10))
+    assert [c.frame_count for c in short.chunks] == [60, 90]  # no cut that would leave less than a GOP
+
+
+def test_the_ramp_spends_no_decode_budget_it_does_not_have() -> None:
+    # One keyframe only: every extra cut decodes from the start, so the ramp is skipped.
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(900))), (0,))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    assert _decode_ratio(plan, probe) <= 1.25
+    streamed = [c.start_frame for c in plan.chunks]
+    assert streamed == [c.start_frame for c in plan_chunks(probe, EncodeOptions(chunk_seconds=10, outputs=MP4)).chunks]
+
+
 def test_tiny_tail_is_merged() -> None:
     probe = make_probe(tuple(i / 30 for i in range(620)))
-    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10, outputs=MP4))
     assert [c.frame_count for c in plan.chunks] == [300, 320]
 
 
@@ -204,7 +225,7 @@ def test_sparse_keyframes_keep_chunks_next_to_them() -> None:
 
 def test_aligned_keyframes_leave_a_normal_plan_alone() -> None:
     probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(1800))), tuple(range(0, 1800, 60)))
-    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=10, outputs=MP4))
     assert [c.start_frame for c in plan.chunks] == [0, 300, 600, 900, 1200, 1500]
     assert _decode_ratio(plan, probe) <= 1.21
 

@@ -14,7 +14,7 @@ from tests.support.probes import make_probe
 from workers.media import dash, hls
 from workers.media.stream import collect, target_duration
 
-OPTIONS = EncodeOptions(chunk_seconds=2, segment_seconds=1)
+OPTIONS = EncodeOptions(chunk_seconds=2, segment_seconds=1)  # chunks of 1 (the ramp), 1, 2, 2, 2 segments
 
 
 def plan_of(audio: bool = True) -> Plan:
@@ -36,21 +36,22 @@ def audio_record(segments: int, done: bool) -> dict[str, Any]:
 
 def test_progress_lists_the_chunks_done_in_order_up_to_the_first_gap() -> None:
     plan = plan_of()
+    assert [len(plan.segment_range(c)) for c in plan.chunks] == [1, 1, 2, 2, 2]
     parts = {"v00000": chunk_record(plan, 0), "v00001": chunk_record(plan, 1), "v00003": chunk_record(plan, 3),
              "audio": audio_record(8, done=True)}
     index = collect(plan, parts)
-    assert not index.complete and index.segments == 4  # chunks 0 and 1, two 1 s segments each
+    assert not index.complete and index.segments == 2  # chunks 0 and 1, not 3 after the gap
     playlist = m3u8.loads(hls.media_playlist(index.video[0], index))
     assert playlist.playlist_type == "event" and not playlist.is_endlist
-    assert [s.uri for s in playlist.segments] == ["0.m4s", "1.m4s", "2.m4s", "3.m4s"]
+    assert [s.uri for s in playlist.segments] == ["0.m4s", "1.m4s"]
     assert playlist.target_duration == target_duration(plan) == 1
     audio = m3u8.loads(hls.media_playlist(index.audio, index))  # type: ignore[arg-type]
-    assert len(audio.segments) == 4  # never ahead of the video it plays with
+    assert len(audio.segments) == 2  # never ahead of the video it plays with
 
 
 def test_video_waits_for_the_audio_beside_it() -> None:
     plan = plan_of()
-    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))}
     parts["audio"] = audio_record(3, done=False)
     index = collect(plan, parts)
     assert index.segments == 3 and len(index.audio.durations) == 3  # type: ignore[union-attr]
@@ -59,7 +60,7 @@ def test_video_waits_for_the_audio_beside_it() -> None:
 
 def test_complete_stream_is_vod_with_measured_bandwidths() -> None:
     plan = plan_of()
-    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))}
     parts["audio"] = audio_record(8, done=True)
     index = collect(plan, parts)
     assert index.complete and index.segments == 8
@@ -79,7 +80,7 @@ def test_complete_stream_is_vod_with_measured_bandwidths() -> None:
 
 def test_manifest_timeline_and_offsets(tmp_path: Any) -> None:
     plan = plan_of()
-    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(4)}
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))}
     parts["audio"] = audio_record(8, done=True)
     path = tmp_path / "manifest.mpd"
     path.write_text(dash.manifest(collect(plan, parts)))
@@ -97,14 +98,14 @@ def test_manifest_timeline_and_offsets(tmp_path: Any) -> None:
 
 def test_chunks_with_different_init_segments_fail_the_job() -> None:
     plan = plan_of(audio=False)
-    parts = {f"v{i:05d}": chunk_record(plan, i, init="x" if i == 2 else "same") for i in range(4)}
+    parts = {f"v{i:05d}": chunk_record(plan, i, init="x" if i == 2 else "same") for i in range(len(plan.chunks))}
     with pytest.raises(VerificationError, match="different init segments"):
         collect(plan, parts)
 
 
 def test_no_audio_means_no_audio_group() -> None:
     plan = plan_of(audio=False)
-    index = collect(plan, {f"v{i:05d}": chunk_record(plan, i) for i in range(4)})
+    index = collect(plan, {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))})
     assert index.complete and index.audio is None
     master = m3u8.loads(hls.master_playlist(index))
     assert not master.media and master.playlists[0].stream_info.codecs == "avc1.64001F"
