@@ -12,6 +12,7 @@ from chalicelib.media.probe import probe
 from chalicelib.model.errors import InvalidMediaError, NotFoundError, public_reason
 from chalicelib.model.facts import ProbeResult
 from chalicelib.model.kinds import JobState, PartName, PartState, TaskKind, chunk_part, task_payload
+from chalicelib.model.ladder import pixel_seconds
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan, plan_chunks
@@ -130,8 +131,8 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
 
 
 def compute_cost(plan: Plan) -> float:
-    """What a job costs against the daily quota: output pixels × seconds."""
-    return float(plan.width * plan.height * plan.video_duration)
+    """What a job costs against the daily quota: output pixels × seconds, over every rung."""
+    return pixel_seconds(plan.rungs, plan.video_duration)
 
 
 def without_frame_times(result: ProbeResult) -> ProbeResult:

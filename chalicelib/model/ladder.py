@@ -83,3 +83,8 @@ def build_ladder(options: EncodeOptions, top_width: int, top_height: int, fps: f
         rungs.setdefault(made.id, made)  # two rungs above the source collapse into one
     ordered = sorted(rungs.values(), key=lambda r: (r.codec != "h264", -r.height, r.codec))
     return tuple(ordered)
+
+
+def pixel_seconds(rungs: tuple[Rung, ...], seconds: float) -> float:
+    """What encoding ``rungs`` for ``seconds`` costs against the daily quota: pixels × seconds."""
+    return float(sum(r.width * r.height for r in rungs) * seconds)

@@ -260,8 +260,8 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
         ),
         total_frames=video.frame_count,
         gop_frames=gop,
-        width=width,
-        height=height,
+        width=rungs[0].width,  # the MP4's: the top H.264 rung
+        height=rungs[0].height,
         fps=fps,
         has_audio=probe.audio is not None,
         video_duration=video.duration,

@@ -13,6 +13,7 @@ from chalicelib.model.errors import (
     ValidationError,
 )
 from chalicelib.model.kinds import FINAL_STATES, STATES, JobState
+from chalicelib.model.ladder import build_ladder, pixel_seconds
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import output_size
@@ -23,6 +24,7 @@ from chalicelib.stores.services import Services
 from chalicelib.stores.storage import VIDEO_EXTENSIONS, source_key
 
 MAX_PAGE = 100
+DECLARED_FPS = 30.0  # a browser does not tell the frame rate; it changes rates, not the rungs' sizes
 
 
 def _require(body: Any, name: str, kind: type) -> Any:
@@ -83,7 +85,7 @@ def _check_quota(svc: Services, who: Principal, body: dict[str, Any], options: E
     if not (duration and width and height):
         return
     out_w, out_h = output_size(int(width), int(height), options.max_width, options.max_height)
-    cost = out_w * out_h * float(duration)
+    cost = pixel_seconds(build_ladder(options, out_w, out_h, DECLARED_FPS), float(duration))
     left = limits["max_pixel_seconds_per_day"] - svc.usage.used(who.owner)
     if cost > left:
         raise LimitExceededError(f"this video needs about {cost:.3g} pixel-seconds of encoding, and "

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import PartName, PartState, TaskKind, part_of, task_payload
+from chalicelib.model.kinds import JobState, PartName, PartState, TaskKind, part_of, task_payload
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
 from chalicelib.model.tasks import Task, TaskSpec
@@ -64,7 +64,10 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
         status["frames"] = plan.chunks[int(task.payload["index"])].frame_count
     assembly = TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.ASSEMBLE))
     outcome = svc.jobs.complete_part(job_id, part, status, assembly)
-    if outcome not in ("duplicate", "ignored"):
+    if outcome == "ignored" and svc.jobs.state(job_id) in (JobState.FAILED, JobState.CANCELLED):
+        # The job ended while we encoded and its stream was taken down: so are our segments.
+        svc.storage.delete_prefix(bucket, prefix)
+    elif outcome != "duplicate":  # a duplicate wrote the same names with the same bytes
         publish_progress(svc, job_id)
 
 
