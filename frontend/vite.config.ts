@@ -13,5 +13,12 @@ export default defineConfig({
   server: {
     proxy: { '/jobs': api, '/health': api, '/config.json': api },
   },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // Two pages: the app, and embed.html (a bare player for an <iframe> on any site).
+    rolldownOptions: { input: { main: 'index.html', embed: 'embed.html' } },
+    // Shaka Player (~700 kB, 240 kB gzipped) is its own chunk, loaded only when a stream plays.
+    chunkSizeWarningLimit: 800,
+  },
 })

@@ -172,7 +172,7 @@ describe('framefleet in headless Chromium', () => {
     const note = await app.page.locator('[data-testid=output-url-note]').textContent()
     expect(job.output?.url_expires_at).toBeGreaterThan(Date.now() / 1000)
     expect(note).toMatch(/^Works until \d\d:\d\d \(in (\d+ min|\d+ h)\)/)
-    await app.page.locator('[data-testid=output-url]').getByRole('button', { name: 'Copy Playback and download URL' }).click()
+    await app.page.locator('[data-testid=output-url]').getByRole('button', { name: 'Copy MP4 download URL' }).click()
     await until(async () => (await app.page.evaluate(() => navigator.clipboard.readText())) === url, 'the URL on the clipboard', 5000)
     await app.page.locator('[data-testid=job-id]').getByRole('button', { name: 'Copy Job ID' }).click()
     await until(async () => (await app.page.evaluate(() => navigator.clipboard.readText())) === jobId, 'the job id on the clipboard', 5000)

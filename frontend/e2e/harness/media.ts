@@ -38,6 +38,26 @@ export function bigClip(minBytes: number): string {
   return path
 }
 
+/**
+ * A short clip for the stream tests: ``seconds`` of 640x360 at 30 fps with a tone, keyframes
+ * every 2 s (the segment length), small (a few hundred KB); rendered once and kept between runs.
+ */
+export function streamClip(seconds = 12, name = `stream-${seconds}s.mp4`): string {
+  const dir = join(ARTIFACTS, 'cache')
+  const path = join(dir, name)
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true })
+    execFileSync(ffmpeg(), [
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '60', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-movflags', '+faststart', path,
+    ], { stdio: 'inherit' })
+  }
+  return path
+}
+
 /** A text file: must be refused before anything is uploaded. */
 export function notAVideo(): string {
   mkdirSync(ARTIFACTS, { recursive: true })

@@ -5,12 +5,12 @@ import { storeApiKey, storedApiKey, type RuntimeConfig } from '../lib/config'
 import { formatBytes } from '../lib/format'
 import { queryToSearch, type JobQuery } from '../lib/query'
 import { createServices } from '../lib/services'
+import { choiceFromOptions } from '../lib/streamOptions'
 import { isFinal } from '../lib/types'
-import type { EncodeChoice } from '../lib/uploader'
+import type { EncodeChoice } from '../lib/streamOptions'
 import { Header } from './Header'
 import { JobDetail } from './JobDetail'
 import { JobList } from './JobList'
-import { DEFAULT_CHOICE } from './OptionsForm'
 import { SettingsPanel } from './SettingsPanel'
 import { UploadBar } from './UploadBar'
 import type { CardActions } from './VideoCard'
@@ -84,7 +84,7 @@ export function App({ config }: { config: RuntimeConfig }) {
       if ((job.filename && file.name !== job.filename) || (job.size && file.size !== job.size)) {
         return `That is not the same file: this job is waiting for ${job.filename ?? 'its file'}${job.size ? ` (${formatBytes(job.size)})` : ''}. To upload a different file, use "Choose videos…" above.`
       }
-      const choice = job.options ? { preset: job.options.preset, max_height: job.options.max_height, crf: job.options.crf } : DEFAULT_CHOICE
+      const choice = choiceFromOptions(job.options)
       const refused = await addFiles([file], choice, job.job_id)
       return refused[0] ?? null
     },
@@ -108,6 +108,7 @@ export function App({ config }: { config: RuntimeConfig }) {
             actions={actions}
             apiUrl={config.apiUrl}
             backHref={homeHref(snapshot.query)}
+            autoPlay={route.play === true}
           />
         ) : (
           <>

@@ -6,11 +6,13 @@ import { describeError, describeFailure, type Problem } from '../lib/errors'
 import { displayName, formatBytes, formatEta, formatRelative, formatTimestamp } from '../lib/format'
 import { compareFacts, optionFacts, stageTimeline } from '../lib/jobFacts'
 import type { JobsSnapshot, JobsStore } from '../lib/jobsStore'
-import { isFinal, type Job, type JobOutput } from '../lib/types'
+import { canPlayNow, embedPageUrl, embedSnippet, linkExpiryNote, playbackOf, type Playback } from '../lib/playback'
+import { isFinal, type Job } from '../lib/types'
 import type { UploadView } from '../lib/uploadView'
 import { ChunkStrip } from './ChunkStrip'
 import { StageSteps } from './StageSteps'
 import { StateBadge } from './StateBadge'
+import { StreamPlayer } from './StreamPlayer'
 import type { CardActions } from './VideoCard'
 import { Button, CopyButton, Facts, FIELD, LINK, MUTED, Notice, Panel, PRIMARY_LINK, ProblemText, ProgressBar } from './ui'
 
@@ -24,12 +26,14 @@ interface JobDetailProps {
   /** Where the API is (for the status URL); "" = this origin. */
   apiUrl: string
   backHref: string
+  /** Start the stream right away (opened with "Play now" from a card). */
+  autoPlay?: boolean
 }
 
 type LoadState = { kind: 'loading' } | { kind: 'ok' } | { kind: 'missing' } | { kind: 'error'; problem: Problem }
 
 /** One job: the player and every fact when it is done; its progress, or why it stopped, otherwise. */
-export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, backHref }: JobDetailProps) {
+export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, backHref, autoPlay = false }: JobDetailProps) {
   const [load, setLoad] = useState<LoadState>({ kind: 'loading' })
   const [attempt, setAttempt] = useState(0)
   useEffect(() => {
@@ -79,7 +83,7 @@ export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, ba
             <StageSteps steps={stageSteps(status, job)} />
             <span className={MUTED}>created {formatTimestamp(job.created_at, now / 1000)}</span>
           </div>
-          <Outcome job={job} upload={upload} now={now} store={store} actions={actions} />
+          <Outcome job={job} upload={upload} now={now} store={store} actions={actions} autoPlay={autoPlay} />
           <div className="grid gap-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
             {job.probe || job.output ? <FactsTable job={job} /> : <NoFacts job={job} />}
             <div className="flex min-w-0 flex-col gap-4">
@@ -103,8 +107,44 @@ export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, ba
   )
 }
 
-/** What the job came to: the player, or the progress, or why it stopped. */
-function Outcome({ job, upload, now, store, actions }: { job: Job; upload: UploadView | null; now: number; store: JobsStore; actions: CardActions }) {
+interface OutcomeProps {
+  job: Job
+  upload: UploadView | null
+  now: number
+  store: JobsStore
+  actions: CardActions
+  autoPlay: boolean
+}
+
+/**
+ * What the job came to: the player, or the progress (with "Play now" once the first chunks of
+ * its stream are out), or why it stopped. The stream player keeps its place from "encoding" to
+ * "done", so playback goes on when the job finishes.
+ */
+function Outcome({ job, upload, now, store, actions, autoPlay }: OutcomeProps) {
+  const playback = playbackOf(job, now / 1000)
+  const [playing, setPlaying] = useState(autoPlay)
+  const streaming = (playback.kind === 'ready' || playback.kind === 'growing') && (job.state === 'done' || playing)
+  const stream = streaming && (playback.kind === 'ready' || playback.kind === 'growing') ? (
+    <StreamPlayer
+      key={job.job_id}
+      hls={playback.hls}
+      dash={playback.dash}
+      poster={job.poster_url}
+      autoPlay={playing}
+      onRefresh={() => store.load(job.job_id, { freshLinks: true })}
+    />
+  ) : null
+  return (
+    <div className="flex flex-col gap-3">
+      {stream}
+      <OutcomeBody job={job} upload={upload} now={now} store={store} actions={actions} playback={playback} streaming={stream !== null} onPlay={() => setPlaying(true)} />
+      {stream && (playback.kind === 'ready' || playback.kind === 'growing') && <ShareStream job={job} playback={playback} now={now} />}
+    </div>
+  )
+}
+
+function OutcomeBody({ job, upload, now, store, actions, playback, streaming, onPlay }: Omit<OutcomeProps, 'autoPlay'> & { playback: Playback; streaming: boolean; onPlay: () => void }) {
   const [problem, setProblem] = useState<Problem | null>(null)
   const remove = (): void => {
     setProblem(null)
@@ -112,15 +152,25 @@ function Outcome({ job, upload, now, store, actions }: { job: Job; upload: Uploa
   }
   const deleteButton = <Button variant="danger" onClick={remove}>Delete this job</Button>
   const problemNote = problem && <Notice alert><ProblemText problem={problem} /></Notice>
+  const expired = playback.kind === 'expired' && (
+    <Notice tone="warning" testId="playback-expired" actions={<Button onClick={() => { void store.load(job.job_id, { freshLinks: true }) }}>Get fresh links</Button>}>
+      <span className="font-medium">The stream links of this page expired at {formatTimestamp(playback.expiresAt, Date.now() / 1000)}.</span> Get fresh ones to play the stream{job.output?.url ? '; the MP4 below plays meanwhile' : ''}.
+    </Notice>
+  )
   if (job.state === 'done' && job.output) {
+    const mp4 = job.output.url
     return (
       <div className="flex flex-col gap-3">
-        <Player output={job.output} poster={job.poster_url} />
-        <div className="flex flex-wrap gap-2">
-          <a href={job.output.url} download={job.output.filename ?? true} data-testid="download" className={PRIMARY_LINK}>
-            Download MP4 ({formatBytes(job.output.size)})
-          </a>
-        </div>
+        {expired}
+        {!streaming && mp4 && <Mp4Player url={mp4} poster={job.poster_url} />}
+        {!streaming && !mp4 && !expired && <p className={`text-sm ${MUTED}`}>This job made no MP4 and its stream cannot be played here.</p>}
+        {mp4 && (
+          <div className="flex flex-wrap gap-2">
+            <a href={mp4} download={job.output.filename ?? true} data-testid="download" className={PRIMARY_LINK}>
+              Download MP4 ({formatBytes(job.output.size)})
+            </a>
+          </div>
+        )}
       </div>
     )
   }
@@ -149,6 +199,13 @@ function Outcome({ job, upload, now, store, actions }: { job: Job; upload: Uploa
   const estimate = job.state === 'encoding' ? store.estimate(job.job_id, now) : null
   return (
     <div className="flex flex-col gap-2">
+      {expired}
+      {!streaming && canPlayNow(playback) && (
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-2 rounded-md border border-emerald-200 bg-emerald-50 p-2.5 text-sm text-emerald-950 dark:border-emerald-900 dark:bg-emerald-950 dark:text-emerald-100" data-testid="playable">
+          <Button variant="primary" onClick={onPlay} data-testid="play-now">▶ Play now</Button>
+          <span>The first chunks are out: watch it while the rest encodes.</span>
+        </div>
+      )}
       <ProgressBar percent={bar.percent} label={bar.label} color={bar.tone === 'success' ? 'success' : bar.tone === 'paused' ? 'paused' : bar.tone === 'danger' ? 'danger' : 'progress'} testId="job-progress" />
       <p className={`text-sm ${MUTED}`}>
         {bar.label}
@@ -163,13 +220,14 @@ function Outcome({ job, upload, now, store, actions }: { job: Job; upload: Uploa
   )
 }
 
-function Player({ output, poster }: { output: JobOutput; poster: string | null | undefined }) {
+/** The MP4 itself (a job without a stream, or a browser without MSE). */
+function Mp4Player({ url, poster }: { url: string; poster: string | null | undefined }) {
   return (
     <video
       controls
       preload="auto"
       playsInline
-      src={output.url}
+      src={url}
       poster={poster ?? undefined}
       data-testid="player"
       className="aspect-video max-h-[70vh] w-full rounded-lg bg-black"
@@ -280,11 +338,39 @@ function Links({ job, apiUrl, now }: { job: Job; apiUrl: string; now: number }) 
   return (
     <section aria-labelledby="links-title" className="flex flex-col gap-3">
       <h3 id="links-title" className="text-sm font-semibold">Links</h3>
-      {job.output && <CopyField label="Playback and download URL" value={job.output.url} note={expiry} testId="output-url" />}
+      {job.output?.url && <CopyField label="MP4 download URL" value={job.output.url} note={expiry} testId="output-url" />}
       <div className="grid gap-3 sm:grid-cols-2">
         <CopyField label="Job ID" value={job.job_id} testId="job-id" />
         <CopyField label="Status in the API" value={`${base}/jobs/${job.job_id}`} note="Needs your API key (X-Api-Key)." testId="status-url" />
       </div>
+    </section>
+  )
+}
+
+/** The stream's links, and the embed code of the app's player page. */
+function ShareStream({ job, playback, now }: { job: Job; playback: Extract<Playback, { kind: 'ready' | 'growing' }>; now: number }) {
+  const page = embedPageUrl(window.location.href, playback.hls)
+  const video = job.probe?.video
+  const width = job.output?.width ?? video?.display_width ?? video?.width
+  const height = job.output?.height ?? video?.display_height ?? video?.height
+  const snippet = embedSnippet(page, { title: displayName(job.filename, job.job_id), width, height })
+  const note = linkExpiryNote(playback.expiresAt, now / 1000)
+  return (
+    <section aria-labelledby="share-title" className="flex flex-col gap-3" data-testid="share-stream">
+      <h3 id="share-title" className="text-sm font-semibold">Share the stream</h3>
+      <div className="grid gap-3 md:grid-cols-2">
+        <CopyField label="HLS playback URL" value={playback.hls} note={note} testId="playback-url" />
+        {playback.dash
+          ? <CopyField label="DASH manifest URL" value={playback.dash} note="The same video as DASH (e.g. for dash.js or Shaka Player)." testId="dash-url" />
+          : <p className={`self-center text-xs ${MUTED}`}>A DASH manifest comes with the finished video.</p>}
+      </div>
+      <CopyField
+        label="Embed code"
+        value={snippet}
+        note={`An <iframe> of this app's player page (embed.html) for any web page; it plays as long as the link works${playback.expiresAt ? ` (until ${formatTimestamp(playback.expiresAt, now / 1000)})` : ''}.`}
+        testId="embed-code"
+      />
+      <p className="text-sm"><a href={page} target="_blank" rel="noopener" className={LINK} data-testid="embed-page">Open the player page</a></p>
     </section>
   )
 }

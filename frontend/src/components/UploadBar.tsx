@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import type { EncodeChoice } from '../lib/uploader'
+import type { EncodeChoice } from '../lib/streamOptions'
 import { DropZone } from './DropZone'
 import { DEFAULT_CHOICE, OptionsForm } from './OptionsForm'
 import { Button, Notice } from './ui'
@@ -13,9 +13,15 @@ interface UploadBarProps {
 /** Pick or drop videos, with the options for the next ones; refusals with their reasons. */
 export function UploadBar({ maxBytes, onAdd }: UploadBarProps) {
   const [choice, setChoice] = useState<EncodeChoice>(DEFAULT_CHOICE)
+  /** Why the options cannot be used as they are (nothing is uploaded until they are fixed). */
+  const [problem, setProblem] = useState<string | null>(null)
   const [refused, setRefused] = useState<string[]>([])
   const add = (files: File[]): void => {
     if (files.length === 0) return
+    if (problem) {
+      setRefused([`Nothing was uploaded: fix the options first. ${problem}`])
+      return
+    }
     void onAdd(files, choice).then(setRefused)
   }
   return (
@@ -23,7 +29,7 @@ export function UploadBar({ maxBytes, onAdd }: UploadBarProps) {
       <h2 id="upload-title" className="sr-only">Upload</h2>
       <div className="flex flex-col gap-3 md:flex-row md:items-stretch">
         <div className="md:flex-1"><DropZone onFiles={add} maxBytes={maxBytes} /></div>
-        <div className="md:w-96"><OptionsForm value={choice} onChange={setChoice} /></div>
+        <div className="md:w-96"><OptionsForm value={choice} onChange={(next, why) => { setChoice(next); setProblem(why) }} /></div>
       </div>
       <div aria-live="polite" data-testid="rejections">
         {refused.length > 0 && (

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from 'react'
-import { jobHref } from '../hooks/useHashRoute'
+import { jobHref, playHref } from '../hooks/useHashRoute'
 import { cardBar, cardStatus, stageSteps, type BarTone, type CardStatus, type VideoItem } from '../lib/cards'
 import { describeError, describeFailure, type Problem } from '../lib/errors'
 import type { EncodeEstimate } from '../lib/estimate'
+import { canPlayNow, playbackOf } from '../lib/playback'
+import { choiceSummary } from '../lib/streamOptions'
 import { displayName, formatBytes, formatClock, formatDuration, formatEta, formatRelative, formatResolution, formatSpeed, formatTimestamp } from '../lib/format'
 import { isFinal, isProcessing, type Job } from '../lib/types'
 import type { UploadView } from '../lib/uploadView'
@@ -100,7 +102,7 @@ export function VideoCard({ item, now, estimate, selected, onSelect, actions, re
         <div className="mt-2"><ChunkStrip parts={job.parts} chunksTotal={job.progress.chunks_total} /></div>
       )}
       <CardNotices status={status} job={job} upload={upload} now={now} actions={actions} />
-      <CardButtons status={status} job={job} upload={upload} actions={actions} />
+      <CardButtons status={status} job={job} upload={upload} actions={actions} playable={job !== null && canPlayNow(playbackOf(job, now / 1000))} />
     </li>
   )
 }
@@ -162,7 +164,7 @@ function UploadDetails({ upload, sent }: { upload: UploadView; sent: boolean }) 
           {upload.partsTotal > 1 && <span>part {upload.partsDone} of {upload.partsTotal}{upload.partsResumed > 0 ? ` (${upload.partsResumed} already there)` : ''}</span>}
         </>
       )}
-      <span>{upload.choice.preset} · up to {upload.choice.max_height}p · CRF {upload.choice.crf}</span>
+      <span>{choiceSummary(upload.choice)}</span>
     </div>
   )
 }
@@ -241,7 +243,7 @@ function ResumeHint({ job, now, actions }: { job: Job; now: number; actions: Car
   )
 }
 
-function CardButtons({ status, job, upload, actions }: PartProps) {
+function CardButtons({ status, job, upload, actions, playable }: PartProps & { playable: boolean }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<Problem | null>(null)
@@ -255,6 +257,9 @@ function CardButtons({ status, job, upload, actions }: PartProps) {
     <>
       <div className="mt-2 flex flex-wrap items-center gap-2">
         {job?.state === 'done' && <a href={jobHref(job.job_id)} className={SUCCESS_LINK}>View result</a>}
+        {job && job.state !== 'done' && playable && (
+          <a href={playHref(job.job_id)} className={SUCCESS_LINK} data-testid="play-now" title="The first chunks are out: watch it while the rest encodes">▶ Play now</a>
+        )}
         {upload && (status === 'uploading' || status === 'offline') && <Button onClick={() => actions.pause(upload.id)}>Pause</Button>}
         {upload && status === 'paused' && <Button variant="primary" onClick={() => actions.resume(upload.id)}>Resume</Button>}
         {upload && status === 'upload_failed' && <Button variant="primary" onClick={() => actions.retry(upload.id)}>Retry</Button>}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_QUERY } from '../lib/query'
-import { homeHref, jobHref, parseRoute } from './useHashRoute'
+import { homeHref, jobHref, parseRoute, playHref } from './useHashRoute'
 
 describe('hash routes', () => {
   it('maps #/jobs/<id> to the job view and anything else home', () => {
@@ -8,6 +8,12 @@ describe('hash routes', () => {
     expect(parseRoute('')).toEqual({ name: 'home', query: DEFAULT_QUERY })
     expect(parseRoute('#/jobs/')).toEqual({ name: 'home', query: DEFAULT_QUERY })
     expect(parseRoute('#/jobs/a/b')).toEqual({ name: 'home', query: DEFAULT_QUERY })
+  })
+
+  it('maps #/jobs/<id>/play to the job view that starts its stream', () => {
+    expect(playHref('4141cd02')).toBe('#/jobs/4141cd02/play')
+    expect(parseRoute(playHref('4141cd02'))).toEqual({ name: 'job', jobId: '4141cd02', play: true })
+    expect(parseRoute('#/jobs/4141cd02/pause')).toEqual({ name: 'home', query: DEFAULT_QUERY })
   })
 
   it('keeps the search, filter and order in the hash', () => {

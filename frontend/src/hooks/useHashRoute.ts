@@ -1,21 +1,27 @@
 import { useEffect, useState } from 'react'
 import { queryFromSearch, queryToSearch, type JobQuery } from '../lib/query'
 
-export type Route = { name: 'home'; query: JobQuery } | { name: 'job'; jobId: string }
+export type Route = { name: 'home'; query: JobQuery } | { name: 'job'; jobId: string; play?: true }
 
 /**
- * "#/jobs/<id>" → the detail view of that job; "#/?q=…&state=…&order=…" → the dashboard with
+ * "#/jobs/<id>" → the detail view of that job ("#/jobs/<id>/play": and start its stream);
+ * "#/?q=…&state=…&order=…" → the dashboard with
  * that search (kept across a reload); anything else → the dashboard (works on static hosting).
  */
 export function parseRoute(hash: string): Route {
-  const match = /^#\/jobs\/([A-Za-z0-9_-]+)$/.exec(hash)
-  if (match?.[1]) return { name: 'job', jobId: match[1] }
+  const match = /^#\/jobs\/([A-Za-z0-9_-]+)(\/play)?$/.exec(hash)
+  if (match?.[1]) return match[2] ? { name: 'job', jobId: match[1], play: true } : { name: 'job', jobId: match[1] }
   const search = /^#\/?(\?.*)$/.exec(hash)?.[1] ?? ''
   return { name: 'home', query: queryFromSearch(search) }
 }
 
 export function jobHref(jobId: string): string {
   return `#/jobs/${jobId}`
+}
+
+/** The detail view of the job, its stream started. */
+export function playHref(jobId: string): string {
+  return `#/jobs/${jobId}/play`
 }
 
 export function homeHref(query: JobQuery): string {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { cardBar, cardStatus, stageSteps, videoItems } from './cards'
 import { makeJob } from './testing'
 import type { UploadStatus, UploadView } from './uploadView'
+import { DEFAULT_CHOICE } from './streamOptions'
 
 function upload(status: UploadStatus, jobId: string | null = 'j1', percent = 40, id = `u-${jobId}`): UploadView {
   return {
-    id, name: `${jobId}.mp4`, size: 1000, lastModified: 1, jobId, choice: { preset: 'web', max_height: 1080, crf: 23 },
+    id, name: `${jobId}.mp4`, size: 1000, lastModified: 1, jobId, choice: DEFAULT_CHOICE,
     bytesSent: 400, percent, speed: null, eta: null, status, problem: null, partsDone: 1, partsTotal: 3, partsResumed: 0,
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareFacts, optionFacts, stageTimeline } from './jobFacts'
+import { compareFacts, optionFacts, renditionsText, stageTimeline } from './jobFacts'
 import { makeJob } from './testing'
 
 const probe = {
@@ -24,6 +24,19 @@ describe('compareFacts', () => {
     expect(rows.range).toEqual(['SDR', 'SDR (8-bit)'])
     expect(rows.audio).toEqual(['AAC · stereo · 44.1 kHz', 'AAC · stereo · 48 kHz'])
     expect(rows.size).toEqual(['2.4 MB', '977 KB (61 % smaller)'])
+  })
+
+  it('lists the stream\'s renditions under the output, tallest first', () => {
+    const renditions = [
+      { id: 'h264-360', codec: 'h264', codecs: 'avc1.64001e', width: 640, height: 360, bandwidth: 900_000, average_bandwidth: 700_000, frame_rate: 30 },
+      { id: 'h264-720', codec: 'h264', codecs: 'avc1.64001f', width: 1280, height: 720, bandwidth: 2_500_000, frame_rate: 30 },
+      { id: 'hevc-720', codec: 'hevc', codecs: 'hvc1.1.6.L93.B0', width: 1280, height: 720, bandwidth: 1_800_000, frame_rate: 30 },
+      { id: 'audio', kind: 'audio', codecs: 'mp4a.40.2', bandwidth: 125_000, average_bandwidth: 107_000 },
+    ]
+    expect(renditionsText(renditions)).toBe('720p H.264 2.5 Mb/s · 720p HEVC 1.8 Mb/s · 360p H.264 700 kb/s')
+    const rows = Object.fromEntries(compareFacts(makeJob('j', 'done', { probe, output: { ...output, renditions } })).map((r) => [r.key, [r.input, r.output]]))
+    expect(rows.renditions).toEqual(['–', renditionsText(renditions)])
+    expect(compareFacts(makeJob('j', 'done', { probe, output })).some((r) => r.key === 'renditions')).toBe(false)
   })
 
   it('says "none" for a missing track and "–" for what is not known yet', () => {
@@ -54,5 +67,8 @@ describe('stageTimeline', () => {
       ['Preset', 'web'], ['Max height', '720p'], ['Quality (CRF)', '26'], ['x264 preset', 'veryfast'], ['Chunk length', '10 s'],
     ])
     expect(optionFacts(null)).toEqual([])
+    expect(optionFacts({ preset: 'web', max_height: 720, crf: 26, outputs: ['hls', 'dash', 'mp4'], codecs: ['h264'], ladder: 'auto', segment_seconds: 2 }).slice(3)).toEqual([
+      ['Outputs', 'HLS, DASH, MP4'], ['Codecs', 'H.264'], ['Ladder', 'auto'], ['Segment length', '2 s'],
+    ])
   })
 })

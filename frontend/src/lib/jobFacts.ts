@@ -3,7 +3,9 @@ import {
   dynamicRange, formatBitrate, formatBytes, formatChannels, formatCodec, formatContainer, formatDuration, formatFps,
   formatResolution, formatRotation, formatSampleRate, formatSizeChange,
 } from './format'
-import { isFinal, type AudioFacts, type Job } from './types'
+import { codecName } from './playback'
+import { streamOptionFacts } from './streamOptions'
+import { isFinal, type AudioFacts, type Job, type Rendition } from './types'
 
 export interface FactRow {
   key: string
@@ -56,7 +58,20 @@ export function compareFacts(job: Pick<Job, 'probe' | 'output' | 'size' | 'filen
     row('audio', 'Audio', probe ? audioText(probe.audio) : DASH, audioText(out?.audio)),
     row('size', 'Size', inputSize ? formatBytes(inputSize) : DASH, out ? `${formatBytes(out.size)} (${formatSizeChange(out.size, out.source_size ?? inputSize)})` : DASH),
     row('bitrate', 'Bitrate', formatBitrate(inputBitrate), formatBitrate(out?.bitrate)),
+    ...(out?.renditions?.some(isVideo) ? [row('renditions', 'Stream renditions', DASH, renditionsText(out.renditions))] : []),
   ]
+}
+
+function isVideo(r: Rendition): r is Rendition & { height: number } {
+  return r.kind !== 'audio' && typeof r.height === 'number' && r.height > 0
+}
+
+/** The video rungs: "720p H.264 2.1 Mb/s · 360p H.264 800 kb/s", tallest first (average rates). */
+export function renditionsText(renditions: readonly Rendition[]): string {
+  return renditions.filter(isVideo)
+    .sort((a, b) => b.height - a.height || (a.codec ?? '').localeCompare(b.codec ?? ''))
+    .map((r) => `${r.height}p ${codecName(r.codecs ?? r.codec)} ${formatBitrate(r.average_bandwidth ?? r.bandwidth)}`)
+    .join(' · ')
 }
 
 export const STAGE_NAMES = [
@@ -99,5 +114,5 @@ export function optionFacts(options: Job['options']): Array<[string, string]> {
   ]
   if (options.x264_preset) facts.push(['x264 preset', options.x264_preset])
   if (options.chunk_seconds) facts.push(['Chunk length', `${options.chunk_seconds} s`])
-  return facts
+  return [...facts, ...streamOptionFacts(options)]
 }

@@ -4,7 +4,7 @@
 import { ApiError, type Api } from './api'
 import { describeError, type Problem } from './errors'
 import { addEncodeSample, encodeEstimate, framesDone, type EncodeEstimate, type EncodeSample } from './estimate'
-import { jobFingerprint, mergeJob, needsPolling, Poller, type PollOutcome } from './polling'
+import { jobFingerprint, mergeJob, needsPolling, Poller, withoutLinks, type PollOutcome } from './polling'
 import { compareJobs, DEFAULT_QUERY, matchesQuery, sameQuery, type JobQuery } from './query'
 import { isFinal, isProcessing, type DeleteResult, type Job } from './types'
 
@@ -133,8 +133,12 @@ export class JobsStore {
     this.#publish()
   }
 
-  /** Fetch one job with its parts (the detail view of a job that may not be listed). */
-  async load(jobId: string): Promise<Job> {
+  /**
+   * Fetch one job with its parts (the detail view of a job that may not be listed).
+   * ``freshLinks``: take the signed links of this answer even if the known ones look valid (a
+   * player was refused them).
+   */
+  async load(jobId: string, { freshLinks = false }: { freshLinks?: boolean } = {}): Promise<Job> {
     this.#pinned.add(jobId)
     let job: Job
     try {
@@ -144,6 +148,8 @@ export class JobsStore {
       throw err
     }
     this.#detailed.add(jobId)
+    const known = this.#known.get(jobId)
+    if (freshLinks && known) this.#known.set(jobId, withoutLinks(known))
     this.#remember(job)
     if (!isFinal(job.state)) this.#poller.kick()
     this.#publish()

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { jobFingerprint, mergeJob, mergeJobs, needsPolling, nextDelay, Poller, POLL_POLICY, type PollOutcome } from './polling'
+import { jobFingerprint, mergeJob, mergeJobs, needsPolling, nextDelay, Poller, POLL_POLICY, withoutLinks, type PollOutcome } from './polling'
 import { makeJob } from './testing'
 
 describe('nextDelay', () => {
@@ -54,7 +54,42 @@ describe('merging fresh job records', () => {
     expect(mergeJob(signed('first', now + 60), signed('second', now + 3660), now).output).toMatchObject({ url: 'second', url_expires_at: now + 3660 })
   })
 
-  it('takes fresh parts when there are some', () => {
+  it('keeps the stream links while they are valid, and takes the fresh pair when DASH arrives or they near expiry', () => {
+    const now = 1_700_000_000
+    const links = (state: 'encoding' | 'done', tag: string, expires: number, dash = false) => makeJob('a', state, {
+      playable_at: now - 10, playback_url: `https://p/${expires}.${tag}/a/master.m3u8`, playback_expires_at: expires,
+      dash_url: dash ? `https://p/${expires}.${tag}/a/manifest.mpd` : null,
+    })
+    const kept = mergeJob(links('encoding', 'one', now + 3600), links('encoding', 'two', now + 4200), now)
+    expect(kept).toMatchObject({ playback_url: `https://p/${now + 3600}.one/a/master.m3u8`, playback_expires_at: now + 3600, dash_url: null })
+    // At done the DASH link comes: both links of the fresh token (one expiry for the pair).
+    const done = mergeJob(kept, links('done', 'three', now + 4800, true), now)
+    expect(done).toMatchObject({ playback_url: `https://p/${now + 4800}.three/a/master.m3u8`, dash_url: `https://p/${now + 4800}.three/a/manifest.mpd`, playback_expires_at: now + 4800 })
+    expect(mergeJob(done, links('done', 'four', now + 5400, true), now).playback_url).toBe(done.playback_url)
+    // Near the expiry: the fresh ones.
+    expect(mergeJob(links('done', 'old', now + 60, true), links('done', 'new', now + 3660, true), now).playback_url).toBe(`https://p/${now + 3660}.new/a/master.m3u8`)
+    expect(jobFingerprint(links('encoding', 'x', now))).not.toBe(jobFingerprint(makeJob('a', 'encoding')))
+  })
+
+  it('believes the token in a link over the expiry field, and forgets links when asked', () => {
+    const now = 1_700_000_000
+    const url = (expires: number, tag: string) => `https://p/play/${expires}.${tag}AAAAAAAAAAAAAAAA/a/master.m3u8`
+    const job = (expires: number, tag: string, field: number) => makeJob('a', 'done', {
+      playable_at: now - 10, playback_url: url(expires, tag), playback_expires_at: field,
+      output: { url: `https://s3/${tag}.mp4`, url_expires_at: now + 3600, size: 1, duration: 1, width: 2, height: 2, bitrate: 8 },
+    })
+    // A link whose token has expired is replaced even though its field says it is good for hours.
+    expect(mergeJob(job(now - 5, 'stale', now + 9000), job(now + 3600, 'fresh', now + 3600), now).playback_url).toBe(url(now + 3600, 'fresh'))
+    // A link the player was refused (a valid-looking token): forgotten, so the fresh one is taken.
+    const refused = withoutLinks(job(now + 3600, 'bad', now + 3600))
+    expect(refused).toMatchObject({ playback_url: null, dash_url: null, playback_expires_at: null })
+    expect(refused.output?.url).toBeUndefined()
+    const merged = mergeJob(refused, job(now + 4200, 'good', now + 4200), now)
+    expect(merged.playback_url).toBe(url(now + 4200, 'good'))
+    expect(merged.output?.url).toBe('https://s3/good.mp4')
+  })
+
+    it('takes fresh parts when there are some', () => {
     const old = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'running' as const } } }
     const fresh = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'done' as const } } }
     expect(mergeJob(old, fresh).parts?.v00000?.state).toBe('done')

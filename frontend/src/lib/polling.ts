@@ -1,5 +1,6 @@
 // Status polling: fast while something changes, backing off while idle, stopped when every job
 // is final and nothing is uploading.
+import { epoch, tokenExpiry } from './playback'
 import { isProcessing, type Job } from './types'
 
 export interface BackoffPolicy {
@@ -35,27 +36,45 @@ export function needsPolling(jobs: Iterable<Pick<Job, 'state' | 'job_id'>>, uplo
 /** What a poll compares to tell "changed" from "idle". */
 export function jobFingerprint(job: Job): string {
   const parts = job.parts ? Object.entries(job.parts).map(([k, p]) => `${k}:${p.state}:${p.attempt ?? 0}`).join(',') : ''
-  return `${job.state}|${job.progress.chunks_done}/${job.progress.chunks_total}|${job.progress.audio}|${parts}`
+  return `${job.state}|${job.progress.chunks_done}/${job.progress.chunks_total}|${job.progress.audio}|${job.playable_at ?? ''}|${job.dash_url ? 'dash' : ''}|${parts}`
 }
 
 /** Keep an output URL this long before its expiry; after that the fresh one is taken. */
 export const URL_MARGIN_SECONDS = 120
 
 /**
- * A fresh job record over the one we have: keeps the parts (the list view has none) and the
- * output URL (re-signed on every response: replacing it would reload the player) while it is
- * valid for a while yet.
+ * A fresh job record over the one we have: keeps the parts (the list view has none), the output
+ * URL and the stream links (all re-signed on every response: replacing them would reload what
+ * plays them) while they are valid for a while yet.
  */
 export function mergeJob(old: Job | undefined, fresh: Job, nowSeconds: number = Date.now() / 1000): Job {
   if (!old) return fresh
   const parts = fresh.parts ? keepPlannedFrames(old.parts, fresh.parts) : old.parts
-  const keepUrl = old.output && (!old.output.url_expires_at || old.output.url_expires_at - nowSeconds > URL_MARGIN_SECONDS)
-  const output = fresh.output && old.output && keepUrl
+  const keepUrl = old.output?.url && (!old.output.url_expires_at || old.output.url_expires_at - nowSeconds > URL_MARGIN_SECONDS)
+  const output = fresh.output?.url && old.output?.url && keepUrl
     ? { ...fresh.output, url: old.output.url, ...(old.output.url_expires_at ? { url_expires_at: old.output.url_expires_at } : {}) }
     : fresh.output
-  const merged: Job = { ...fresh, output }
+  const merged: Job = { ...fresh, output, ...keptStreamLinks(old, fresh, nowSeconds) }
   if (parts) merged.parts = parts
   return merged
+}
+
+/** The stream links to keep from ``old``: all of them while valid; the fresh ones once they near
+ *  their expiry, or when the DASH link arrives (at done: one token for both). */
+function keptStreamLinks(old: Job, fresh: Job, nowSeconds: number): Partial<Job> {
+  if (!old.playback_url || !fresh.playback_url) return {}
+  const expires = tokenExpiry(old.playback_url) ?? epoch(old.playback_expires_at)
+  if (expires !== null && expires - nowSeconds <= URL_MARGIN_SECONDS) return {}
+  if (fresh.dash_url && !old.dash_url) return {}
+  return { playback_url: old.playback_url, dash_url: fresh.dash_url ? old.dash_url : fresh.dash_url, playback_expires_at: old.playback_expires_at ?? null }
+}
+
+/** ``job`` without its signed links: the next record's links are taken whatever their expiry
+ *  (after a player was refused its link, or a link turned out expired). */
+export function withoutLinks(job: Job): Job {
+  const output = job.output ? { ...job.output } : null
+  if (output) delete output.url
+  return { ...job, output, playback_url: null, dash_url: null, playback_expires_at: null }
 }
 
 /** A part's planned frame count, once seen, stays (a status update may not repeat it). */

@@ -17,12 +17,34 @@ export interface PartStatus {
   seconds?: number
 }
 
+export const STREAM_OUTPUTS = ['hls', 'dash', 'mp4'] as const
+export type StreamOutput = (typeof STREAM_OUTPUTS)[number]
+export const VIDEO_CODECS = ['h264', 'hevc', 'av1'] as const
+export type VideoCodec = (typeof VIDEO_CODECS)[number]
+
+/** One rung of an explicit adaptive ladder. */
+export interface LadderRung {
+  height: number
+  codec: VideoCodec
+  crf?: number
+  /** Bits per second. */
+  maxrate?: number
+}
+
 export interface JobOptions {
   preset: string
   crf: number
   max_height: number
   x264_preset?: string
   chunk_seconds?: number
+  /** What the job produces (default all three). */
+  outputs?: StreamOutput[]
+  /** Video codecs of the adaptive stream (default H.264 only). */
+  codecs?: VideoCodec[]
+  /** "auto" (the server picks the rungs) or the rungs themselves. */
+  ladder?: 'auto' | LadderRung[]
+  /** Length of a stream segment (1–10 s, default 2). */
+  segment_seconds?: number
 }
 
 export interface JobProgress {
@@ -40,8 +62,27 @@ export interface AudioFacts {
   duration?: number
 }
 
+/** One rendition of the adaptive stream (at done): a video rung, or the audio. */
+export interface Rendition {
+  id: string
+  /** "video" or "audio" (absent: video). */
+  kind?: string
+  /** Our codec name ("h264", "hevc", "av1"); absent for the audio. */
+  codec?: string
+  /** RFC 6381 codecs string ("avc1.64001f", "mp4a.40.2"). */
+  codecs?: string
+  width?: number
+  height?: number
+  /** Peak bits per second. */
+  bandwidth: number
+  average_bandwidth?: number
+  frame_rate?: number
+  segments?: number
+}
+
 export interface JobOutput {
-  url: string
+  /** The MP4 (absent when the job was asked for no MP4). */
+  url?: string
   /** Epoch seconds when ``url`` stops working. */
   url_expires_at?: number
   filename?: string
@@ -57,6 +98,8 @@ export interface JobOutput {
   pix_fmt?: string
   fps?: number
   audio?: AudioFacts | null
+  /** The adaptive stream's renditions (video rungs and the audio). */
+  renditions?: Rendition[]
 }
 
 export interface VideoFacts {
@@ -105,6 +148,14 @@ export interface Job {
   probe: ProbeSummary | null
   error: string | null
   output: JobOutput | null
+  /** Epoch seconds when the adaptive stream became playable (first chunks published), or null. */
+  playable_at?: number | null
+  /** HLS master playlist (a token in the path: no API key needed until it expires). */
+  playback_url?: string | null
+  /** DASH MPD of the same segments (once done). */
+  dash_url?: string | null
+  /** Epoch seconds when ``playback_url`` and ``dash_url`` stop working. */
+  playback_expires_at?: number | null
   /** Only in GET /jobs/{id}, not in the list. */
   parts?: Record<string, PartStatus>
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { partsTotal, toUploadView, uploadStatus, type UppyFileLike, type ViewContext } from './uploadView'
+import { DEFAULT_CHOICE } from './streamOptions'
 
 const MIB = 1024 ** 2
 
@@ -8,7 +9,7 @@ function file(extra: Partial<UppyFileLike> = {}, progress: Partial<UppyFileLike[
     id: 'f1',
     name: 'big.mp4',
     size: 12 * MIB,
-    meta: { choice: { preset: 'web', max_height: 720, crf: 26 }, jobId: 'j1' },
+    meta: { choice: { ...DEFAULT_CHOICE, max_height: 720, crf: 26 }, jobId: 'j1' },
     ...extra,
     progress: { bytesUploaded: 6 * MIB, bytesTotal: 12 * MIB, uploadStarted: 1, uploadComplete: false, ...progress },
   }
@@ -48,7 +49,7 @@ describe('toUploadView', () => {
 
 describe('uploadStatus', () => {
   it('orders the states', () => {
-    expect(uploadStatus(file({ meta: { choice: { preset: 'web', max_height: 1, crf: 1 } } }), true)).toBe('preparing')
+    expect(uploadStatus(file({ meta: { choice: { ...DEFAULT_CHOICE, max_height: 1, crf: 1 } } }), true)).toBe('preparing')
     expect(uploadStatus(file({}, { uploadStarted: null }), true)).toBe('preparing')
     expect(uploadStatus(file({ error: 'boom' }), true)).toBe('error')
     expect(uploadStatus(file({ error: 'boom', isPaused: true }), true)).toBe('error')
@@ -59,7 +60,7 @@ describe('uploadStatus', () => {
     expect(view.problem?.message).toBe('The storage refused part of the upload.')
     expect(view.problem?.next).toMatch(/Retry/)
     const refused = { message: 'Video is 21000 s long, over your 14400 s limit.', next: 'Check the file and the options, then try again.' }
-    const job = toUploadView(file({ error: 'x', meta: { choice: { preset: 'web', max_height: 1, crf: 1 }, jobProblem: refused } }), ctx())
+    const job = toUploadView(file({ error: 'x', meta: { choice: { ...DEFAULT_CHOICE, max_height: 1, crf: 1 }, jobProblem: refused } }), ctx())
     expect(job.problem).toEqual(refused)
     expect(toUploadView(file(), ctx()).problem).toBeNull()
   })

@@ -1,6 +1,7 @@
 // One row of the upload list, derived from Uppy's file state (pure: unit-tested).
 import { describeUploadError, type Problem } from './errors'
 import { timeLeft, transferRate, type Sample } from './progress'
+import type { EncodeChoice } from './streamOptions'
 
 export type UploadStatus = 'preparing' | 'uploading' | 'paused' | 'offline' | 'uploaded' | 'error'
 
@@ -11,7 +12,7 @@ export interface UploadView {
   /** The file's modification time (ms), part of its identity when resuming. */
   lastModified: number
   jobId: string | null
-  choice: { preset: string; max_height: number; crf: number }
+  choice: EncodeChoice
   bytesSent: number
   /** 0–100, one decimal. */
   percent: number

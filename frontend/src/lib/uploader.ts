@@ -9,13 +9,12 @@ import { audioOnlyReason } from './mediaHeader'
 import { addSample, type Sample } from './progress'
 import { ResumeStore, type FileIdentity } from './resume'
 import { withRetry } from './retry'
-import type { JobOptions } from './types'
+import { jobOptionsOf, type EncodeChoice } from './streamOptions'
 import { rejectionReason, uploadContentType } from './validate'
 import { readVideoFacts } from './videoFacts'
 import { toUploadView, type PartProgress, type UploadView } from './uploadView'
 
-/** What the user picked in the options form when the file was added. */
-export type EncodeChoice = Pick<JobOptions, 'preset' | 'max_height' | 'crf'>
+export type { EncodeChoice } from './streamOptions'
 
 export interface UploadMeta {
   [key: string]: unknown
@@ -242,7 +241,7 @@ export class Uploader {
       filename: file.name ?? 'video',
       size: file.size ?? 0,
       content_type: uploadContentType(file.type),
-      options: { preset: choice.preset, max_height: choice.max_height, crf: choice.crf },
+      options: jobOptionsOf(choice),
       ...(await readVideoFacts(file.data as Blob)),
     })
     if (!this.uppy.getFile(file.id)) {
