@@ -38,7 +38,7 @@ test-integration: install
 soak: install
 	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/integration
 
-# Benchmarks against plain ffmpeg → docs/BENCHMARKS.md + docs/img/bench-*.png (~25 min on 2 cores:
+# Benchmarks against plain ffmpeg → docs/BENCHMARKS.md + docs/img/bench-*.png (~45 min on 2 cores:
 # run it on a quiet machine). Needs the `bench` extra (matplotlib) and Debian's wrk (HTTP load).
 .PHONY: bench
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -20,6 +20,10 @@ from devstack.testsrc import synthetic_clip_argv
 from workers.media.binary import ffmpeg_binary
 
 REPO = Path(__file__).resolve().parents[1]
+# The job default is every output (HLS, DASH and the MP4) with a full ladder; the benches that compare
+# the MP4 against one plain ffmpeg MP4 command ask for the MP4 alone (its one uncapped rung, as
+# before streaming) to stay apples to apples.
+MP4_ONLY: dict[str, Any] = {"outputs": ["mp4"]}
 DEFAULT_WORK = Path(os.environ.get("FRAMEFLEET_BENCH_DIR") or Path(tempfile.gettempdir()) / "framefleet-bench")
 
 
@@ -33,6 +37,12 @@ class Clip:
     height: int
     fps: int = 30
     gop: int | None = None  # frames between keyframes; None: 2 s (as cameras write)
+
+
+TINY = Clip("2 s 160x90", 2, 160, 90)  # warm-up and memory baseline job
+GOP_LENGTHS = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 30.0, 60.0)
+HD = Clip("60 s 1080p30", 60, 1920, 1080)
+HD720_5MIN = Clip("5 min 720p30", 300, 1280, 720)
 
 
 @dataclass(frozen=True)
@@ -62,16 +72,26 @@ class Profile:
     idle_seconds: float
     # 6. GOP structure: (a source with one keyframe, the chunk length asked for)
     long_gop: tuple[tuple[Clip, float], ...] = ()
+    # 8. streaming: the ladder's source and interleaved pairs, work-split rounds, the VMAF window of
+    # the per-rung scores; first-playable source lengths (rendered at playable_base_seconds and cut
+    # or repeated), and those of them that run to the end for the assembly's cost.
+    streaming_clip: Clip = HD
+    streaming_pairs: int = 3
+    split_rounds: int = 1
+    rung_vmaf_seconds: float = 20.0
+    playable_seconds: tuple[float, ...] = (30.0, 300.0, 1800.0)
+    playable_base_seconds: float = 300.0
+    playable_size: tuple[int, int] = (1920, 1080)
+    # (source seconds, job options): extra first-playable runs, cancelled once playable
+    playable_extra: tuple[tuple[float, dict[str, Any]], ...] = ((30.0, {"chunk_seconds": 2.0}),)
+    plan_chunk_lengths: tuple[float, ...] = (2.0, 5.0, 10.0)  # the planner's chunks of those sources
+    assembly_seconds: tuple[float, ...] = (30.0, 300.0)
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-TINY = Clip("2 s 160x90", 2, 160, 90)  # warm-up and memory baseline job
-GOP_LENGTHS = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 30.0, 60.0)
-HD = Clip("60 s 1080p30", 60, 1920, 1080)
-HD720_5MIN = Clip("5 min 720p30", 300, 1280, 720)
 
 
 def full_profile() -> Profile:
@@ -130,6 +150,14 @@ def smoke_profile() -> Profile:
         ops_chunk_lengths=(2.0, 1.0),
         idle_seconds=1.0,
         long_gop=((Clip("10 s 160x90, one keyframe", 10, 160, 90, gop=10**6), 2.0),),
+        streaming_clip=Clip("4 s 640x360", 4, 640, 360),
+        streaming_pairs=1,
+        rung_vmaf_seconds=2.0,
+        playable_seconds=(4.0, 8.0),
+        playable_base_seconds=4.0,
+        playable_size=(640, 360),
+        playable_extra=((8.0, {"chunk_seconds": 2.0}),),
+        assembly_seconds=(4.0,),
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs
-from bench.common import TINY, Profile, clip_path, run_timed
+from bench.common import MP4_ONLY, TINY, Profile, clip_path, run_timed
 from bench.fleet import Fleet
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk" / "api.lua"
@@ -81,14 +81,14 @@ def _job(fleet: Fleet, source: Path, chunk_seconds: float) -> dict[str, Any]:
     in Redis (one HGET per look, subtracted)."""
     ops_before = commandstats(fleet)
     started = time.monotonic()
-    job = fleet.client.create_job(source, {"chunk_seconds": chunk_seconds})
+    job = fleet.client.create_job(source, {**MP4_ONLY, "chunk_seconds": chunk_seconds})
     fleet.client.upload(source, job)
     job_key = f"{fleet.info['key_prefix']}:job:{job['job_id']}"
     looks = 0
     deadline = time.monotonic() + 600
     state = None
     while time.monotonic() < deadline:
-        state = fleet.redis.hget(job_key, "state")
+        state = str(fleet.redis.hget(job_key, "state"))
         looks += 1
         if state in ("done", "failed", "cancelled"):
             break
@@ -155,7 +155,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, log: Any = prin
     result["wrk"] = banner.split(" Copyright")[0].strip()
     # A job to poll: a finished one (GET then also presigns the download URL: the heaviest read).
     tiny = clip_path(cache, TINY)
-    done = fleet.transcode(tiny, work / "control" / "target.mp4")
+    done = fleet.transcode(tiny, work / "control" / "target.mp4", MP4_ONLY)
     get_path = f"/jobs/{done['job_id']}"
     bench_key = [fleet.info["api_key"]]
     owners = fleet.info["owner_keys"] or bench_key

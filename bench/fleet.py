@@ -77,13 +77,14 @@ class Fleet:
         return procs.cpu_seconds(self.pid)
 
     def job_record(self, job_id: str) -> dict[str, str]:
-        return self.redis.hgetall(f"{self.info['key_prefix']}:job:{job_id}")
+        record: dict[str, str] = self.redis.hgetall(f"{self.info['key_prefix']}:job:{job_id}")  # type: ignore[assignment]
+        return record
 
     def transcode(self, source: Path, out: Path, options: dict[str, Any] | None = None,
                   *, timeout: float = 3600) -> dict[str, Any]:
         """``framefleet transcode SOURCE -o OUT --api … --json``: the CLI's summary, the job, its tasks."""
         out.parent.mkdir(parents=True, exist_ok=True)
-        flags = [f"--{name.replace('_', '-')}={value}" for name, value in (options or {}).items()]
+        flags = [f"--{name.replace('_', '-')}={_flag(value)}" for name, value in (options or {}).items()]
         argv = [sys.executable, "-m", "devstack.cli", "transcode", str(source), "-o", str(out),
                 "--api", self.info["api_url"], "--api-key", self.info["api_key"], "--json", *flags]
         cpu_before = self.cpu()
@@ -146,3 +147,10 @@ class Fleet:
         for task in found:
             task.setdefault("part", "assembly")
         return found
+
+
+def _flag(value: Any) -> str:
+    """A CLI flag's value: lists (``outputs``, ``codecs``, ladder heights) as comma lists."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v["height"]) if isinstance(v, dict) else str(v) for v in value)
+    return str(value)

@@ -13,7 +13,7 @@ from statistics import median
 from typing import Any
 
 from bench import media
-from bench.common import Profile, clip_path
+from bench.common import MP4_ONLY, Profile, clip_path
 from bench.fleet import Fleet
 from chalicelib.media.probe import probe
 from chalicelib.model.options import EncodeOptions
@@ -28,7 +28,7 @@ def decode_ratio(source: Path, chunk_seconds: float, max_decode_ratio: float | N
     found = probe(str(source))
     assert found.video is not None
     video, preroll = found.video, seek_preroll(found)
-    options = EncodeOptions(chunk_seconds=chunk_seconds)
+    options = EncodeOptions(chunk_seconds=chunk_seconds, outputs=("mp4",))  # what the pipeline runs get
     plan = plan_chunks(found, options) if max_decode_ratio is None else plan_chunks(
         found, options, max_decode_ratio=max_decode_ratio)
     spent = decoded_frames([c.start_frame for c in plan.chunks], plan.total_frames,
@@ -47,7 +47,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, log: Any = prin
                     refs.append(media.reference(source, work / "gop" / f"reference-{pair}.mp4").wall)
                 else:
                     record = fleet.transcode(source, work / "gop" / f"pipeline-{pair}.mp4",
-                                             {"chunk_seconds": chunk_seconds})
+                                             {**MP4_ONLY, "chunk_seconds": chunk_seconds})
                     pipes.append(record["summary"]["wall_seconds"])
             log(f"  gop {clip.label} pair {pair + 1}: reference {refs[-1]:.2f} s, pipeline {pipes[-1]:.2f} s")
         bounded, chunks = decode_ratio(source, chunk_seconds)

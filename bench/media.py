@@ -13,21 +13,24 @@ from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan, expected_audio_duration, plan_chunks
 from tests.support.media import decode_report
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import audio_argv, chunk_argv, single_pass_argv
+from workers.media.encode import SEGMENT_LIST, audio_segments_argv, ladder_argv, single_pass_argv
 
+# What the MP4 benches (1-7) ask of a job: the MP4 alone, one uncapped rung (bench.common.MP4_ONLY).
+MP4 = EncodeOptions(outputs=("mp4",))
 VMAF_MODEL = "version=vmaf_v0.6.1"  # built into libvmaf: no model file needed
 DECODE_LIMIT = 5000  # outputs up to this many frames are fully decoded to count frames
 
 
 def plan_for(source: Path, options: EncodeOptions | None = None) -> tuple[ProbeResult, Plan]:
-    """The chunker's probe and plan of a local file (what the pipeline decides for it)."""
+    """The chunker's probe and plan of a local file (what the pipeline decides for it; default: an
+    MP4-only job)."""
     probed = probe(str(source))
-    return probed, plan_chunks(probed, options or EncodeOptions())
+    return probed, plan_chunks(probed, options or MP4)
 
 
 def reference(source: Path, out: Path, options: EncodeOptions | None = None) -> Timed:
     """One plain ffmpeg command with the pipeline's encoder settings; only ffmpeg itself is timed."""
-    options = options or EncodeOptions()
+    options = options or MP4
     probed, plan = plan_for(source, options)
     out.parent.mkdir(parents=True, exist_ok=True)
     run = run_timed(single_pass_argv(str(source), probed, plan, options, str(out)), timeout=3600)
@@ -37,15 +40,22 @@ def reference(source: Path, out: Path, options: EncodeOptions | None = None) -> 
 
 
 def chunks_locally(source: Path, work: Path, options: EncodeOptions | None = None) -> dict[str, float]:
-    """Every chunk and the audio encoded one after another from the local file, outside the stack:
-    the CPU cost of chunking itself, without concurrency, HTTP input or bookkeeping."""
-    options = options or EncodeOptions()
+    """Every chunk (each one ``ladder_argv`` process: every rung of the plan from one decode) and the
+    audio (``audio_segments_argv``) encoded one after another from the local file, outside the
+    stack: the CPU cost of chunking itself, without concurrency, bookkeeping or packaging."""
+    options = options or MP4
     probed, plan = plan_for(source, options)
     work.mkdir(parents=True, exist_ok=True)
-    runs = [run_timed(chunk_argv(str(source), chunk, plan, options, str(work / f"c{chunk.index:05d}.mp4")),
-                      timeout=3600) for chunk in plan.chunks]
+    runs = []
+    for chunk in plan.chunks:
+        folder = work / f"c{chunk.index:05d}"
+        folder.mkdir(exist_ok=True)
+        runs.append(run_timed(ladder_argv(str(source), chunk, plan, options, str(folder)), timeout=3600))
     if probed.audio is not None:
-        runs.append(run_timed(audio_argv(str(source), probed, options, str(work / "audio.m4a")), timeout=3600))
+        folder = work / "audio"
+        folder.mkdir(exist_ok=True)
+        (folder / SEGMENT_LIST).unlink(missing_ok=True)
+        runs.append(run_timed(audio_segments_argv(str(source), probed, plan, str(folder)), timeout=3600))
     failed = [r.stderr[-300:] for r in runs if r.returncode != 0]
     if failed:
         raise RuntimeError(f"local chunk encode failed: {failed[0]}")
@@ -91,23 +101,29 @@ def seek_preroll(source: Path, plan: Plan) -> dict[str, Any]:
             "extra_fraction": extra / plan.total_frames if plan.total_frames else 0.0}
 
 
-def quality(distorted: Path, source: Path, log_path: Path, *, threads: int = 2) -> dict[str, Any]:
+def quality(distorted: Path, source: Path, log_path: Path, *, threads: int = 2, upscale: bool = False,
+            seconds: float | None = None) -> dict[str, Any]:
     """Per-frame VMAF (vmaf_v0.6.1), PSNR-Y and SSIM of ``distorted`` against ``source``.
 
     One libvmaf pass computes all three (its psnr and float_ssim features), per frame, written as
-    JSON by libvmaf itself (``log_path``). The source is scaled to the output size if they differ.
+    JSON by libvmaf itself (``log_path``). If the sizes differ the source is scaled to the output
+    size, or with ``upscale`` the output to the source size (how a smaller ladder rung is seen on
+    the source's screen), bicubic. ``seconds``: only the first that many seconds of both.
     """
     dist = probe(str(distorted)).video
     ref = probe(str(source)).video
     assert dist is not None and ref is not None
-    scale = "" if (dist.width, dist.height) == (ref.width, ref.height) else \
-        f"scale={dist.width}:{dist.height}:flags=bicubic,"
+    same = (dist.width, dist.height) == (ref.width, ref.height)
+    up = "" if same or not upscale else f"scale={ref.width}:{ref.height}:flags=bicubic,"
+    down = "" if same or upscale else f"scale={dist.width}:{dist.height}:flags=bicubic,"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    graph = (f"[0:v]settb=AVTB,setpts=PTS-STARTPTS[d];[1:v]{scale}settb=AVTB,setpts=PTS-STARTPTS[r];"
+    graph = (f"[0:v]{up}settb=AVTB,setpts=PTS-STARTPTS[d];[1:v]{down}settb=AVTB,setpts=PTS-STARTPTS[r];"
              f"[d][r]libvmaf=model={VMAF_MODEL}:feature=name=psnr|name=float_ssim:n_threads={threads}"
              f":log_fmt=json:log_path={log_path.name}")  # relative (run in its folder): nothing to escape
+    window = [] if seconds is None else ["-t", f"{seconds:g}"]
     argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error",
-            "-i", str(distorted.resolve()), "-i", str(source.resolve()), "-lavfi", graph, "-f", "null", "-"]
+            *window, "-i", str(distorted.resolve()), *window, "-i", str(source.resolve()), "-lavfi", graph,
+            "-f", "null", "-"]
     run = run_timed(argv, timeout=7200, cwd=str(log_path.parent))
     if run.returncode != 0:
         raise RuntimeError(f"libvmaf failed on {distorted.name}: {run.stderr[-1000:]}")

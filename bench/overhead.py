@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import media
-from bench.common import Profile, clip_path, median
+from bench.common import MP4_ONLY, Profile, clip_path, median
 from bench.fleet import Fleet
 from tests.support.media import CORPUS_FRAMES, MEDIA
 
@@ -89,7 +89,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, log: Any = prin
                     ref_runs.append({"wall": timed.wall, "cpu": timed.user + timed.system,
                                      "max_rss_kib": timed.max_rss_kib})
                 else:
-                    record = fleet.transcode(path, pipe_out)  # each pair keeps its own output
+                    record = fleet.transcode(path, pipe_out, MP4_ONLY)  # each pair keeps its own output
                     pipe_walls.append(record["summary"]["wall_seconds"])
                     pipe_runs.append(record)
             log(f"  overhead {src['label']} pair {rep + 1}/{src['reps']}: reference {ref_walls[-1]:.2f} s, "

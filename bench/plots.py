@@ -26,7 +26,7 @@ def overhead(sources: list[dict[str, Any]], path: Path) -> Path:
     shown = [s for s in sources if s["synthetic"]] or sources[:1]
     fig, ax = plt.subplots(figsize=(8, 2.0 + 1.1 * len(shown)))
     labels = []
-    y = 0
+    y = 0.0
     for src in shown:
         ax.barh(y, src["reference_median"], color="#999999")
         left = 0.0

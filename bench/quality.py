@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import media
-from bench.common import Profile, clip_path
+from bench.common import MP4_ONLY, Profile, clip_path
 from bench.fleet import Fleet
 from chalicelib.model.options import EncodeOptions
 
@@ -18,7 +18,8 @@ DEFAULT_CHUNK = EncodeOptions().chunk_seconds
 
 
 def _reusable(overhead: dict[str, Any] | None, source: Path) -> dict[str, Any] | None:
-    for entry in (overhead or {}).get("sources", []):
+    entries: list[dict[str, Any]] = (overhead or {}).get("sources", [])
+    for entry in entries:
         if entry["file"] == source.name and Path(entry["outputs"]["pipeline"]).exists():
             return entry
     return None
@@ -52,7 +53,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, overhead: dict[
             path = Path(run_record["output_path"])
         else:
             path = work / "quality" / f"chunked-{length:g}s.mp4"
-            run_record = fleet.transcode(source, path, {"chunk_seconds": length})
+            run_record = fleet.transcode(source, path, {**MP4_ONLY, "chunk_seconds": length})
         outputs.append({"label": f"{length:g} s chunks", "chunk_seconds": length, "path": path, "run": run_record})
 
     rows = []
@@ -65,7 +66,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, overhead: dict[
                                "frames": scores["frames"], "mean": scores["mean"], "series": scores["series"],
                                "score_seconds": scores["seconds"]}
         if entry["chunk_seconds"] is not None:
-            _, plan = media.plan_for(source, EncodeOptions(chunk_seconds=entry["chunk_seconds"]))
+            _, plan = media.plan_for(source, EncodeOptions(chunk_seconds=entry["chunk_seconds"], outputs=("mp4",)))
             seams = [c.start_frame for c in plan.chunks[1:]]
             row["chunks"] = len(plan.chunks)
             row["seams"] = seams

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import media, model, procs
-from bench.common import TINY, Profile, clip_path, resized
+from bench.common import MP4_ONLY, TINY, Profile, clip_path, resized
 from bench.fleet import Fleet
 from bench.overhead import breakdown
 from bench.quality import chunk_records
@@ -29,7 +29,7 @@ def _row(fleet: Fleet, source: Path, seconds: float, frames: int | None, work: P
     idle = procs.rss_now(fleet.pid)
     out = work / "scaling" / f"{seconds:g}s.mp4"
     with procs.PeakMonitor(fleet.pid) as monitor:
-        record = fleet.transcode(source, out)
+        record = fleet.transcode(source, out, MP4_ONLY)
     _, plan = media.plan_for(source)
     return {
         "seconds": seconds,
@@ -143,7 +143,7 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, quality: dict[s
     base = clip_path(cache, clip)
     # What each process peaks at on a near-empty video: its code, libraries and buffers.
     with procs.PeakMonitor(fleet.pid) as monitor:
-        tiny = fleet.transcode(clip_path(cache, TINY), work / "scaling" / "baseline.mp4")
+        tiny = fleet.transcode(clip_path(cache, TINY), work / "scaling" / "baseline.mp4", MP4_ONLY)
     baseline = {**monitor.peaks, "client": tiny["client"]["max_rss_kib"]}
     rows = []
     for seconds in profile.scaling_seconds:

@@ -151,8 +151,9 @@ def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[
 
     1. Move every boundary to the GOP boundary within half a chunk of it that costs the least
        extra decoding (just after a source keyframe where there is one).
-    2. Drop the costliest boundaries (merging chunks) until the total is within the budget: a
-       boundary's overhead does not depend on the others, so dropping saves exactly its cost.
+    2. Drop the costliest boundaries (merging chunks), latest first among equals, until the total
+       is within the budget: a boundary's overhead does not depend on the others, so dropping
+       saves exactly its cost.
     """
     if len(starts) < 2 or max_ratio == float("inf"):
         return starts
@@ -168,7 +169,9 @@ def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[
     budget = max_ratio * total
     spent = decoded_frames(moved, total, overhead)
     keep = set(moved)
-    for boundary in sorted(moved[1:], key=overhead, reverse=True):
+    # Costliest first; among equal costs the latest first, so the early chunks (the first to
+    # play) stay short and a uniformly costly source loses its cuts from the end.
+    for boundary in sorted(moved[1:], key=lambda b: (overhead(b), b), reverse=True):
         if spent <= budget:
             break
         keep.discard(boundary)

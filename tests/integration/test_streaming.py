@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 
 from chalicelib.model.options import EncodeOptions
-from tests.support.media import CORPUS_FRAMES, MEDIA, ffmpeg_cmd, gray_thumbnails, join_track, mse, transcode
+from tests.support.media import (
+    CORPUS_FRAMES,
+    MEDIA,
+    decode_report,
+    ffmpeg_cmd,
+    gray_thumbnails,
+    join_track,
+    mse,
+    transcode,
+)
 from tests.support.streams import check_package
 
 # Small and fast, but a real ladder (two rungs at least on every source above 240 lines).
@@ -101,3 +110,15 @@ def test_mp4_is_remuxed_from_the_top_rung(tmp_path: Path) -> None:
     assert gray_thumbnails(joined) == gray_thumbnails(result.output)
     # A/V sync kept: the audio's first real sample at t=0 with the first frame (priming hidden).
     assert result.metadata["audio"]["duration"] == pytest.approx(4.0, abs=0.03)
+
+
+def test_a_timestamp_gap_before_the_last_frame_is_a_valid_file(tmp_path: Path) -> None:
+    # The last frame 133 ms after the one before (a stream-copy cut does this), B-frames in the
+    # encode: the decode timeline ends short of the presentation; the job must not fail on it.
+    source = _clip(tmp_path / "gap.mp4", "testsrc2=size=320x180:rate=30",
+                   "-vf", "setpts='if(gte(N,61),(N+3)/30/TB,N/30/TB)'", "-frames:v", "62", "-fps_mode", "vfr",
+                   "-c:v", "libx264", "-bf", "3")
+    result = transcode(str(source), EncodeOptions(max_height=180, chunk_seconds=1, segment_seconds=1), tmp_path)
+    assert result.metadata["frames"] == 62 and result.metadata["duration"] == pytest.approx(2.1667, abs=1e-3)
+    for rendition in result.index.video:
+        assert decode_report(result.package / rendition.id / "index.m3u8") == (62, "")

@@ -98,8 +98,10 @@ def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) ->
         _check(len(rung.durations) == expected, f"{rung.id} has {len(rung.durations)} segments, expected {expected}")
         frames = sum(sum(parts[chunk_part(c.index)]["tracks"][rung.id]["frames"]) for c in plan.chunks)
         _check(frames == plan.total_frames, f"{rung.id} has {frames} frames, expected {plan.total_frames}")
-        _check(abs(rung.total_seconds - plan.video_duration) <= 1 / plan.fps + 1e-3,
-               f"{rung.id} lasts {rung.total_seconds:.3f}s, expected {plan.video_duration:.3f}s")
+        # The decode timeline may fall short of the presentation (the last frames' timestamp
+        # gaps show in composition offsets, not in sample durations); it may never run past it.
+        _check(rung.total_seconds <= plan.video_duration + 1 / plan.fps + 1e-3,
+               f"{rung.id} lasts {rung.total_seconds:.3f}s, longer than the video's {plan.video_duration:.3f}s")
     if plan.audio_duration is None:
         _check(index.audio is None, "unexpected audio rendition")
         return

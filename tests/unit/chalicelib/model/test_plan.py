@@ -248,3 +248,11 @@ def test_decode_work_is_bounded_for_any_gop_structure(n: int, chunk_seconds: flo
     plan = plan_chunks(probe, EncodeOptions(chunk_seconds=chunk_seconds))
     _assert_covering(plan)
     assert _decode_ratio(plan, probe) <= MAX_DECODE_RATIO
+
+
+def test_over_budget_cuts_go_from_the_end_so_the_first_chunks_stay_short() -> None:
+    # Every cut costs the same GOP of decoding: the budget keeps a few, and they are the early ones.
+    probe = _with_keyframes(make_probe(tuple(i / 30 for i in range(900))), tuple(range(0, 900, 60)))
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=2))
+    assert [c.frame_count for c in plan.chunks][:3] == [60, 60, 60]
+    assert _decode_ratio(plan, probe) <= 1.25
