@@ -146,19 +146,22 @@ def decoded_frames(starts: Sequence[int], total: int, overhead: Callable[[int], 
 
 
 def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[int], int],
-                   max_ratio: float = MAX_DECODE_RATIO) -> list[int]:
+                   max_ratio: float = MAX_DECODE_RATIO, opening_cuts: tuple[int, ...] = ()) -> list[int]:
     """Chunk starts (GOP multiples) whose decode overhead stays within ``max_ratio``.
 
     1. Move every boundary to the GOP boundary within half a chunk of it that costs the least
        extra decoding (just after a source keyframe where there is one).
-    2. Drop the costliest boundaries (merging chunks), latest first among equals, until the total
-       is within the budget: a boundary's overhead does not depend on the others, so dropping
-       saves exactly its cost.
+    2. Keep the ``opening_cuts`` (a stream's short opening chunks), in order, as far as they alone
+       fit in the budget: they go before every other cut.
+    3. Drop the costliest other boundaries (merging chunks), spread out among equals, until the
+       total is within the budget: a boundary's overhead does not depend on the others, so
+       dropping saves exactly its cost.
     """
-    if len(starts) < 2 or max_ratio == float("inf"):
-        return starts
-    size = starts[1] - starts[0]
+    budget = max_ratio * total
+    if max_ratio == float("inf"):
+        return sorted({*starts, *(c for c in opening_cuts if c + gop <= total)})
     moved = [0]
+    size = starts[1] - starts[0] if len(starts) > 1 else total
     for nominal in starts[1:]:
         low = max(moved[-1] + gop, nominal - size // 2)
         high = min(total - 1, nominal + size // 2)
@@ -166,12 +169,21 @@ def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[
         candidates = range(first, high + 1, gop)
         if candidates:
             moved.append(min(candidates, key=lambda c: (overhead(c), abs(c - nominal))))
-    budget = max_ratio * total
-    spent = decoded_frames(moved, total, overhead)
-    keep = set(moved)
-    # Costliest first; among equal costs the latest first, so the early chunks (the first to
-    # play) stay short and a uniformly costly source loses its cuts from the end.
-    for boundary in sorted(moved[1:], key=lambda b: (overhead(b), b), reverse=True):
+    opening: list[int] = []
+    for cut in opening_cuts:
+        if cut + gop <= total and decoded_frames([0, *opening, cut], total, overhead) <= budget:
+            opening.append(cut)
+    keep = {*moved, *opening}
+    spent = decoded_frames(sorted(keep), total, overhead)
+    # Costliest first; among equal costs every other cut first, then every other of the rest, …
+    # (fewest trailing zero bits of its rank first): a uniformly costly source's chunks merge
+    # evenly, two into one, four into one, never into one long first (or last) chunk.
+    rank = {b: i for i, b in enumerate(moved)}
+
+    def spread(boundary: int) -> int:
+        return (rank[boundary] & -rank[boundary]).bit_length()
+
+    for boundary in sorted(set(moved[1:]) - set(opening), key=lambda b: (-overhead(b), spread(b), -b)):
         if spent <= budget:
             break
         keep.discard(boundary)
@@ -179,25 +191,7 @@ def bounded_starts(starts: list[int], total: int, gop: int, overhead: Callable[[
     return sorted(keep)
 
 
-RAMP_GOPS = (1, 3)  # the first chunks of a stream: 1 segment, then 2, then full chunks
-
-
-def ramp_starts(starts: list[int], total: int, gop: int, overhead: Callable[[int], int],
-                max_ratio: float = MAX_DECODE_RATIO) -> list[int]:
-    """Cut the first chunk into one segment, then two, then the rest: the first segments (of
-    every rung) are done after a one-GOP encode, so playback starts as early as the source
-    allows, whatever the chunk length. A cut is skipped where the decode budget has no room
-    (a source with few keyframes) or the first chunk is too short to need it."""
-    first_end = starts[1] if len(starts) > 1 else total
-    budget = max_ratio * total
-    spent = decoded_frames(starts, total, overhead)
-    added = []
-    for gops in RAMP_GOPS:
-        cut = gops * gop
-        if cut + gop <= first_end and spent + overhead(cut) <= budget:
-            added.append(cut)
-            spent += overhead(cut)
-    return sorted({*starts, *added})
+RAMP_GOPS = (1, 3)  # a stream's opening chunks: 1 segment, then 2, then full chunks
 
 
 def seek_preroll(probe: ProbeResult) -> float:
@@ -251,10 +245,11 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
     def overhead(start: int) -> int:
         return start - decode_start(start, video.frame_times, video.keyframes, preroll)
 
+    # A stream opens with one segment, then two: its first segments (of every rung) are out after
+    # a one-GOP encode, so playback starts as early as the source allows, whatever the chunk length.
+    opening = tuple(g * gop for g in RAMP_GOPS) if options.streaming else ()
     starts = bounded_starts(chunk_starts(video.frame_count, gop, gops_per_chunk), video.frame_count, gop, overhead,
-                            max_decode_ratio)
-    if options.streaming:
-        starts = ramp_starts(starts, video.frame_count, gop, overhead, max_decode_ratio)
+                            max_decode_ratio, opening)
     width, height = output_size(video.display_width, video.display_height, options.max_width, options.max_height)
     rungs = build_ladder(options, width, height, fps)
     return Plan(

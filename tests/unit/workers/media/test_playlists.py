@@ -14,7 +14,7 @@ from tests.support.probes import make_probe
 from workers.media import dash, hls
 from workers.media.stream import collect, target_duration
 
-OPTIONS = EncodeOptions(chunk_seconds=2, segment_seconds=1)  # chunks of 1 (the ramp), 1, 2, 2, 2 segments
+OPTIONS = EncodeOptions(chunk_seconds=2, segment_seconds=1)  # chunks of 1, 1, 1, 1, 2, 2 segments
 
 
 def plan_of(audio: bool = True) -> Plan:
@@ -36,7 +36,7 @@ def audio_record(segments: int, done: bool) -> dict[str, Any]:
 
 def test_progress_lists_the_chunks_done_in_order_up_to_the_first_gap() -> None:
     plan = plan_of()
-    assert [len(plan.segment_range(c)) for c in plan.chunks] == [1, 1, 2, 2, 2]
+    assert [len(plan.segment_range(c)) for c in plan.chunks] == [1, 1, 1, 1, 2, 2]
     parts = {"v00000": chunk_record(plan, 0), "v00001": chunk_record(plan, 1), "v00003": chunk_record(plan, 3),
              "audio": audio_record(8, done=True)}
     index = collect(plan, parts)
