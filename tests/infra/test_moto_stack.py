@@ -289,9 +289,13 @@ def test_task_roles_reach_only_their_prefixes(dev: Stack) -> None:
         return [s for d in docs for s in (ast.literal_eval(d) if isinstance(d, str) else d)["Statement"]]
 
     work = f"arn:aws:s3:::{dev.outputs['WorkBucket']}/work/*"
+    stream = f"arn:aws:s3:::{dev.outputs['OutputBucket']}/outputs/*"
     processor = statements("ProcessorTaskRole")
-    assert {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": work} in processor
-    assert not any(dev.outputs["OutputBucket"] in json.dumps(s) for s in processor)
+    # Processors write parts and the stream's segments and EVENT playlists, and read no output.
+    assert {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": [work, stream]} in processor
+    assert not any("s3:GetObject" in json.dumps(s) and dev.outputs["OutputBucket"] in json.dumps(s)
+                   for s in processor)
+    assert not any(dev.outputs["UploadBucket"] in json.dumps(s) and "s3:PutObject" in json.dumps(s) for s in processor)
     assembler = statements("AssemblerTaskRole")
     assert not any(dev.outputs["UploadBucket"] in json.dumps(s) for s in assembler)
 
