@@ -124,7 +124,7 @@ describe('the adaptive stream in headless Chromium', () => {
     expect(await playerState(player())).toMatchObject({ format: 'hls', abr: 'auto', live: 'false' })
     const options = await app.page.locator('[data-testid=quality] option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent ?? '' })))
     expect(options.map((o) => o.text.replace(/\d[\d.]* [kM]b\/s/, 'N'))).toEqual([expect.stringMatching(/^Auto \(now \d+p\)$/), '360p · H.264 · N', '240p · H.264 · N'])
-    expect(await app.page.locator('[data-testid=rendition]').textContent()).toMatch(/^Now: \d+p · H\.264 · [\d.]+ [kM]b\/s \(auto\)$/)
+    expect(await app.page.locator('[data-testid=rendition]').textContent()).toMatch(/^Now: \d+p · H\.264 · [\d.]+ [kM]b\/s \(auto\)( · buffering…)?$/) // the label says while it buffers
     await expectAccessible('stream-result')
 
     await watchPlayback(app.page)
@@ -138,7 +138,7 @@ describe('the adaptive stream in headless Chromium', () => {
     expect(choice, `${target}p among ${JSON.stringify(now)} (playing ${playing})`).toBeDefined()
     await app.page.locator('[data-testid=quality]').selectOption(choice?.value ?? '')
     await app.page.locator(`[data-testid=stream-player][data-abr=manual][data-height="${target}"]`).waitFor()
-    expect(await app.page.locator('[data-testid=rendition]').textContent()).toMatch(new RegExp(`^Now: ${target}p · H\\.264 · [\\d.]+ [kM]b/s$`))
+    expect(await app.page.locator('[data-testid=rendition]').textContent()).toMatch(new RegExp(`^Now: ${target}p · H\\.264 · [\\d.]+ [kM]b/s( · buffering…)?$`))
     await app.page.waitForFunction((h) => document.querySelector('video')?.videoHeight === h, target, { timeout: 15_000 })
     await app.screenshot('stream-switched', { fullPage: false })
     await app.page.locator('video').evaluate((v) => new Promise((resolve) => {
