@@ -115,12 +115,9 @@ class Fleet:
             "cpu": procs.cpu_delta(cpu_before, cpu_after),
         }
 
-    def tasks(self, job_id: str, origin: float, has_audio: bool) -> list[dict[str, Any]]:
-        """Every finished task of the job from the workers' JSON logs: worker, start, end (s after ``origin``).
-
-        Chunk tasks leave the queue in FIFO order (chunks by index, then audio): processor tasks
-        sorted by start are labelled in that order.
-        """
+    def done_tasks(self, job_id: str, origin: float) -> list[dict[str, Any]]:
+        """The job's "task done" entries in the workers' JSON logs: worker, task id, start, end
+        (seconds after ``origin``) and the task's own seconds, in log order."""
         found = []
         for worker in self.info["workers"]:
             try:
@@ -138,8 +135,18 @@ class Fleet:
                     continue
                 end = datetime.strptime(entry["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
                 seconds = float(entry["seconds"])
-                found.append({"worker": worker["name"], "start": round(end - seconds - origin, 3),
-                              "end": round(end - origin, 3), "seconds": seconds})
+                found.append({"worker": worker["name"], "task_id": str(entry.get("task_id")),
+                              "start": round(end - seconds - origin, 3), "end": round(end - origin, 3),
+                              "seconds": seconds})
+        return found
+
+    def tasks(self, job_id: str, origin: float, has_audio: bool) -> list[dict[str, Any]]:
+        """Every finished task of the job from the workers' JSON logs: worker, start, end (s after ``origin``).
+
+        Chunk tasks leave the queue in FIFO order (chunks by index, then audio): processor tasks
+        sorted by start are labelled in that order.
+        """
+        found = [{k: v for k, v in t.items() if k != "task_id"} for t in self.done_tasks(job_id, origin)]
         found.sort(key=lambda t: t["start"])
         processor = [t for t in found if t["worker"].startswith("processor")]
         for i, task in enumerate(processor):

@@ -20,7 +20,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -321,25 +320,9 @@ def _worker_log_tasks(fleet: Fleet, job_id: str, origin: float, record: dict[str
     """The job's finished tasks from the workers' logs (start, end: seconds after ``origin``)."""
     names = _task_names(record)
     found = []
-    for worker in fleet.info["workers"]:
-        try:
-            lines = Path(worker["log"]).read_text(errors="replace").splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            if job_id not in line or not line.startswith("{"):
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("job_id") != job_id or entry.get("message") != "task done":
-                continue
-            end = datetime.strptime(entry["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
-            seconds = float(entry["seconds"])
-            kind, index = names.get(str(entry.get("task_id")), ("?", None))
-            found.append({"worker": worker["name"], "start": round(end - seconds - origin, 3),
-                          "end": round(end - origin, 3), "seconds": seconds, "kind": kind, "index": index})
+    for task in fleet.done_tasks(job_id, origin):
+        kind, index = names.get(task.pop("task_id"), ("?", None))
+        found.append({**task, "kind": kind, "index": index})
     return sorted(found, key=lambda t: t["start"])
 
 
