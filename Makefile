@@ -94,8 +94,8 @@ test: infra-tools
 test: export FRAMEFLEET_REQUIRE_INFRA_TOOLS := 1
 
 lint-infra: install infra-tools
-	$(VENV)/bin/cfn-lint infra/template.yaml
-	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/bootstrap.yaml
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml --file infra/bootstrap.yaml
 	$(VENV)/bin/hadolint containers/Dockerfile
 
 test-infra: install infra-tools

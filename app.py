@@ -15,7 +15,7 @@ from chalicelib.logs import get_logger
 from chalicelib.model.errors import FramefleetError, ValidationError
 from chalicelib.model.limits import Principal
 from chalicelib.model.settings import get_settings
-from chalicelib.rest import api, openapi
+from chalicelib.rest import api, images, openapi, webhooks
 from chalicelib.rest.auth import authenticate
 from chalicelib.stores.services import get_services
 
@@ -95,7 +95,7 @@ def delete_jobs() -> dict[str, Any]:
 @app.route("/jobs/{job_id}", methods=["GET"])
 @domain_errors
 def get_job(job_id: str) -> dict[str, Any]:
-    return api.get_job(get_services(), _caller(), job_id)
+    return api.get_job(get_services(), _caller(), job_id, dict(_request().query_params or {}))
 
 
 @app.route("/jobs/{job_id}", methods=["DELETE"])
@@ -140,6 +140,68 @@ def sign_part(job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
 @domain_errors
 def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
     return api.complete_multipart(get_services(), _caller(), job_id, upload_id, _body())
+
+
+@app.route("/jobs/{job_id}/thumbnail.jpg", methods=["GET"])
+@app.route("/jobs/{job_id}/thumbnail.webp", methods=["GET"])
+@domain_errors
+def thumbnail(job_id: str) -> Response:
+    """302 to the image's token URL; its facts as JSON instead when asked (a cross-origin page)."""
+    request = _request()
+    fmt = str(request.context.get("resourcePath", "")).rsplit(".", 1)[-1]  # the route this is
+    image = images.thumbnail(get_services(), _caller(), job_id, fmt, dict(request.query_params or {}))
+    if "application/json" in str(request.headers.get("accept") or ""):
+        return Response(image, headers={"Cache-Control": "no-store"})
+    return Response(image, status_code=302, headers={"Location": image["url"], "Cache-Control": "no-store"})
+
+
+@app.route("/webhooks", methods=["POST"])
+@domain_errors
+def create_webhook() -> Response:
+    return Response(webhooks.create_endpoint(get_services(), _caller(), _body()), status_code=201)
+
+
+@app.route("/webhooks", methods=["GET"])
+@domain_errors
+def list_webhooks() -> dict[str, Any]:
+    return webhooks.list_endpoints(get_services(), _caller())
+
+
+@app.route("/webhooks/{endpoint_id}", methods=["GET"])
+@domain_errors
+def get_webhook(endpoint_id: str) -> dict[str, Any]:
+    return webhooks.get_endpoint(get_services(), _caller(), endpoint_id)
+
+
+@app.route("/webhooks/{endpoint_id}", methods=["PATCH"])
+@domain_errors
+def update_webhook(endpoint_id: str) -> dict[str, Any]:
+    return webhooks.update_endpoint(get_services(), _caller(), endpoint_id, _body())
+
+
+@app.route("/webhooks/{endpoint_id}", methods=["DELETE"])
+@domain_errors
+def delete_webhook(endpoint_id: str) -> Response:
+    webhooks.delete_endpoint(get_services(), _caller(), endpoint_id)
+    return Response("", status_code=204)
+
+
+@app.route("/webhooks/{endpoint_id}/rotate", methods=["POST"])
+@domain_errors
+def rotate_webhook_secret(endpoint_id: str) -> dict[str, Any]:
+    return webhooks.rotate_secret(get_services(), _caller(), endpoint_id)
+
+
+@app.route("/webhooks/{endpoint_id}/deliveries", methods=["GET"])
+@domain_errors
+def list_webhook_deliveries(endpoint_id: str) -> dict[str, Any]:
+    return webhooks.list_deliveries(get_services(), _caller(), endpoint_id, dict(_request().query_params or {}))
+
+
+@app.route("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", methods=["POST"])
+@domain_errors
+def redeliver_webhook(endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    return webhooks.redeliver(get_services(), _caller(), endpoint_id, delivery_id)
 
 
 @app.on_sqs_message(queue=_SETTINGS.upload_queue, batch_size=1)

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import control, gop, overhead, quality, report, scaling, streaming
+from bench import control, estimate, gop, overhead, quality, report, scaling, streaming
 from bench.common import DEFAULT_WORK, MP4_ONLY, REPO, TINY, clip_path, full_profile, machine, smoke_profile
 from bench.fleet import Fleet
 
-BENCHES = ("overhead", "quality", "scaling", "control", "gop", "streaming")
+BENCHES = ("overhead", "quality", "scaling", "control", "gop", "streaming", "estimate")
 
 
 def log(message: str) -> None:
@@ -50,6 +50,8 @@ def run(profile_name: str, only: tuple[str, ...], work: Path, cache: Path) -> di
                 benches[name] = control.run(fleet, profile, cache, work, log=log)
             elif name == "gop":
                 benches[name] = gop.run(fleet, profile, cache, work, log=log)
+            elif name == "estimate":
+                benches[name] = estimate.run(fleet, profile, cache, work, log=log)
             else:
                 benches[name] = streaming.run(fleet, profile, cache, work, log=log)
             results["durations"][name] = round(time.perf_counter() - started, 1)

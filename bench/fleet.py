@@ -35,7 +35,9 @@ class Fleet:
         shutil.rmtree(self.home / "stack", ignore_errors=True)  # a fresh Valkey (its AOF would replay a past run)
         info_path = self.home / "stack.json"
         info_path.unlink(missing_ok=True)
-        env = {**os.environ, "LOG_LEVEL": "INFO", "POWERTOOLS_LOG_LEVEL": "INFO"}
+        # The events bench's webhook receiver listens on 127.0.0.1.
+        env = {**os.environ, "LOG_LEVEL": "INFO", "POWERTOOLS_LOG_LEVEL": "INFO",
+               "FRAMEFLEET_WEBHOOK_ALLOW_LOOPBACK": "1"}
         env.pop("REDIS_URL", None)  # the stack starts its own Valkey
         log = open(self.home / "stackproc.log", "ab")
         started = time.perf_counter()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.procs import PYTHON_ROLES
+from chalicelib.model.estimate import CORRECTION_JOBS
 from tests.support.media import MEDIA
 
 TARGET_RATIO = 1.15
@@ -456,6 +457,73 @@ def _identical(split: dict[str, Any]) -> str:
         return f"All {same['files']} rung files of (a) and (b) are byte-identical (same encoder input and flags)."
     return (f"{same['identical']} of the {same['files']} rung files of (a) and (b) are byte-identical; the others "
             f"differ in size by at most {same['max_size_gap_bytes']} bytes.")
+
+
+ESTIMATE_HEADING = "## 9. The estimate before encoding"
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value * 100:{'+' if signed else ''}.1f} %"
+
+
+def estimate_section(bench: dict[str, Any]) -> list[str]:
+    """§9: the estimate each job carries after probing against what it took (bench.estimate)."""
+    s = bench["summary"]
+    m = bench.get("machine_start")
+    where = (f" on {m['date']}, commit `{m['commit']}`, {m['cpu']} with {m['cores']} cores, load average at start "
+             f"{' / '.join(f'{x:.2f}' for x in m['load_average'])}, {bench['seconds'] / 60:.1f} min" if m else "")
+    lines = [ESTIMATE_HEADING, "",
+             f"Measured by `python -m bench.estimate`{where}: {s['jobs']} real jobs through the local stack "
+             f"({bench['workers']} processors + 1 assembler): the corpus and synthetic clips one at a time, then "
+             "a few submitted together (the later ones see the earlier ones' tasks queued ahead). Estimate: "
+             "what `GET /jobs/{id}` shows after probing, from `chalicelib.model.estimate` with its calibration "
+             "(`CALIBRATION`, from `python -m bench.calibrate` and this bench); actual: from the estimate to "
+             "`done`, and the seconds the parts and the assembly recorded at the same prices. Error = "
+             f"(estimate − actual) / actual. Each estimate is corrected by how the last finished jobs went "
+             f"against the calibration (`basis.correction`: the median actual / estimate of the encode and the "
+             f"assembly of the newest {CORRECTION_JOBS}); the third line is the calibration alone. Load: the machine's "
+             "1-minute load average as the job ended (other work shares its cores; the model counts them "
+             "as the workers' own, the correction follows what they actually get).", "",
+             *_table(["figure", "p50 of \\|error\\|", "p95 of \\|error\\|", "median error (bias)", "jobs"],
+                     [[label, _pct(s[name]["p50"]), _pct(s[name]["p95"]), _pct(s[name]["bias"], signed=True),
+                       str(s[name]["n"])] for name, label in (
+                         ("ready_in_seconds", "`ready_in_seconds`"), ("cost_usd", "`cost_usd`"),
+                         ("model_ready_in_seconds", "`ready_in_seconds` of the calibration alone (no correction)"))
+                      if name in s])]
+    rows = []
+    for r in (r for r in bench["rows"] if "estimate" in r):
+        e, a, err = r["estimate"], r["actual"], r["error"]
+        rows.append([r["label"], f"{r['chunks']} / {r['tasks']}", str(e["backlog"]["tasks"]),
+                     f"{_f(e['ready_in_seconds'], 1)} / {_f(a['ready_in_seconds'], 1)}", _pct(err["ready_in_seconds"]),
+                     f"{_f(e['encode_seconds'], 1)} / {_f(a['encode_seconds'], 1)}",
+                     f"{_f(e['assembly_seconds'], 1)} / {_f(a['assembly_seconds'], 1)}",
+                     f"{_f(e['cost_usd'] * 1e3, 3)} / {_f(a['cost_usd'] * 1e3, 3)}", _pct(err["cost_usd"]),
+                     _f(r["correction"]["encode"]), _f(r["load_average"][0], 1)])
+    lines += _table(["job", "chunks / tasks", "tasks ahead", "ready in (s): estimate / actual", "error",
+                     "encode (s)", "assembly (s)", "cost (m$): estimate / actual", "error", "correction",
+                     "load"], rows)
+    failed = [f"{r['label']} ({r['state']}: {r['error_message']})" for r in bench["rows"] if "estimate" not in r]
+    if failed:
+        lines += ["Not counted (the job did not finish): " + "; ".join(failed) + ".", ""]
+    return lines
+
+
+def splice_section(doc: Path, lines: list[str], before: str = "## Performance findings") -> None:
+    """Put the section ``lines`` (its heading first) into ``doc`` in place of the one with the same
+    heading, or before ``before``: one bench re-run without re-rendering the others."""
+    text = doc.read_text().splitlines() if doc.exists() else []
+    heading = lines[0]
+    section = [*lines, ""] if lines[-1] != "" else list(lines)
+    if heading in text:
+        start = text.index(heading)
+        end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+        text[start:end] = section
+    elif before in text:
+        at = text.index(before)
+        text[at:at] = section
+    else:
+        text += ["", *section]
+    doc.write_text("\n".join(text).rstrip() + "\n")
 
 
 def _streaming_section(bench: dict[str, Any]) -> list[str]:
@@ -953,6 +1021,8 @@ def render(results: dict[str, Any], img: dict[str, str]) -> str:
         lines += _gop_section(benches["gop"])
     if benches.get("streaming"):
         lines += _streaming_section(benches["streaming"])
+    if benches.get("estimate"):
+        lines += estimate_section(benches["estimate"])
     lines += [*_findings(results), *_reductions(results), *_headline(results)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -32,6 +32,9 @@ class ApiError(RuntimeError):
     """The API answered with an error status."""
 
 
+LONG_POLL_SECONDS = 20.0
+
+
 class Client:
     """Talks to ``api_url``; S3 transfers go straight to the presigned URLs it returns."""
 
@@ -99,22 +102,43 @@ class Client:
             self._call("DELETE", f"/jobs/{job_id}/multipart/{upload_id}")
             raise
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        """``GET /jobs/{id}``."""
-        return self._call("GET", f"/jobs/{job_id}")
+    def job(self, job_id: str, wait: float = 0.0, since: int | None = None) -> dict[str, Any]:
+        """``GET /jobs/{id}``; with ``wait``, once its version is newer than ``since`` (or after
+        ``wait`` seconds)."""
+        params = {"wait": f"{wait:g}", "since": str(since)} if wait and since is not None else None
+        return self._call("GET", f"/jobs/{job_id}", params=params)
 
     def wait(self, job_id: str, on_progress: Progress | None = None, timeout: float = 24 * 3600,
              interval: float = 0.25) -> dict[str, Any]:
-        """Poll until the job is final (backing off to 2 s); returns the last status."""
+        """Follow the job until it is final, with long polls (each returns at the job's next
+        change); returns the last status. ``interval`` paces retries after a refused wait."""
         deadline = time.monotonic() + timeout
+        status = self.job(job_id)
         while True:
-            status = self.job(job_id)
             if on_progress:
                 on_progress(status)
-            if status["state"] in FINAL_STATES or time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if status["state"] in FINAL_STATES or left <= 0:
                 return status
-            time.sleep(interval)
-            interval = min(interval * 1.25, 2.0)
+            try:
+                status = self.job(job_id, wait=min(LONG_POLL_SECONDS, max(left, 0.1)), since=status.get("version", 0))
+            except ApiError as exc:
+                if "HTTP 429" not in str(exc):
+                    raise
+                time.sleep(interval)  # too many waits of this owner at once: poll instead
+                status = self.job(job_id)
+
+    def add_webhook(self, url: str, events: list[str] | None = None) -> dict[str, Any]:
+        """``POST /webhooks``: the endpoint with its signing secret."""
+        return self._call("POST", "/webhooks", json={"url": url, **({"events": events} if events else {})})
+
+    def webhook_deliveries(self, endpoint_id: str) -> list[dict[str, Any]]:
+        """``GET /webhooks/{id}/deliveries``, newest first."""
+        return list(self._call("GET", f"/webhooks/{endpoint_id}/deliveries")["deliveries"])
+
+    def delete_webhook(self, endpoint_id: str) -> None:
+        """``DELETE /webhooks/{id}``."""
+        self._call("DELETE", f"/webhooks/{endpoint_id}")
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         """``POST /jobs/{id}/cancel``."""

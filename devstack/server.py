@@ -18,7 +18,7 @@ from chalicelib.stores.protocols import StorageProtocol
 
 # The browser app (frontend/dist, built by `make frontend`), served by the local API server.
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
-_API_ROOTS = ("health", "jobs", "openapi.json")
+_API_ROOTS = ("health", "jobs", "openapi.json", "webhooks")
 PLAY_ROOT = "/play/"
 # Tokens are the authorization: any page (an embed) may play a stream it was given.
 _PLAY_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",

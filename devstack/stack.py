@@ -1,5 +1,6 @@
 """The whole pipeline on one machine: Redis (Valkey), S3+SQS (moto server), the Chalice API,
-the upload-event consumer (the chunking Lambda's handler), processors and the assembler.
+the upload-event consumer (the chunking Lambda's handler), processors, the assembler and the
+webhook sender.
 
 Each part is a real server or process speaking the same protocols as on AWS; only the
 endpoints differ (they come from the environment, as in a deployment).
@@ -136,9 +137,10 @@ class Stack:
 
 
 def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *,
-                settings: Settings | None = None, assemblers: int = 1,
+                settings: Settings | None = None, assemblers: int = 1, notifiers: int = 1,
                 s3_via: Callable[[str], str] | None = None) -> Stack:
-    """Start every part of the pipeline; ``Stack.close()`` stops them all.
+    """Start every part of the pipeline (with ``notifiers`` webhook senders); ``Stack.close()``
+    stops them all.
 
     ``s3_via`` maps the S3/SQS endpoint to the one everything should use instead (fault tests
     put a proxy they can cut in between).
@@ -196,6 +198,12 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
             stack.start_worker(Role.PROCESSOR)
         for _ in range(assemblers):
             stack.start_worker(Role.ASSEMBLER)
+        for _ in range(notifiers):
+            stack.start_worker(Role.NOTIFIER)
+        # Ready when the processors have said they run: a job submitted now is estimated on them.
+        fleet = get_services().fleet
+        if fleet is not None and workers:
+            wait_until(lambda: len(fleet.seen(Role.PROCESSOR, 30.0)) >= workers, "the processors", timeout=60)
         return stack
     except BaseException:
         exit_stack.close()

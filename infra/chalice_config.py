@@ -55,6 +55,8 @@ def apply_outputs(config: dict[str, Any], stage: str, outputs: dict[str, str]) -
     env.pop("REDIS_URL", None)
     env["REDIS_HOST"], env["REDIS_PORT"] = outputs["RedisHost"], outputs["RedisPort"]
     env["FRAMEFLEET_REDIS_AUTH_SECRET_ARN"] = outputs["RedisAuthSecretArn"]
+    if "MaxProcessors" in outputs:  # the chunker's estimate counts on the fleet scaling up to this
+        env["FRAMEFLEET_MAX_PROCESSORS"] = outputs["MaxProcessors"]
     env.pop("FRAMEFLEET_PLAYBACK_SECRET", None)  # a plain (local) secret: the ARN's wins, never a value
     stage_config["iam_role_arn"] = outputs["LambdaRoleArn"]
     stage_config["subnet_ids"] = outputs["PrivateSubnetIds"].split(",")

@@ -4,17 +4,20 @@
 #   0. the ECS service-linked role, if the account has none yet
 #   1. worker image → ECR (before the stack update when the repository exists, so the task
 #      definitions never name a missing tag)
-#   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE (a stack whose creation
-#      failed, ROLLBACK_COMPLETE, is deleted and created again)
+#   2. infra/template.yaml → CloudFormation stack framefleet-$STAGE, uploaded through the bucket
+#      of the stack framefleet-$STAGE-bootstrap (infra/bootstrap.yaml): the template is over the
+#      inline limit (a stack whose creation failed, ROLLBACK_COMPLETE, is deleted and created again)
 #   3. the playback signing secret → the playback function's key value store; the outputs →
 #      .chalice/config.json stage $STAGE; `chalice deploy` (Lambda runtime python3.12)
-#   4. ECS services: a new deployment with the new task definitions
+#   4. ECS services: a new deployment with the new task definitions; the webhook sender's
+#      count set to the stack's Notifiers (it is created at 0, before its image exists)
 #   5. frontend/ (if present): build, write config.json, sync to the frontend bucket, invalidate
 #   6. the first API key, through the admin Lambda, while the stage has none (printed once)
 #
 # Needs: AWS credentials and region, docker (with buildx), node/npm for the frontend.
 # Env: STAGE (required), AWS (aws CLI), PY (python with the project installed), IMAGE_TAG
-# (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, PUBLISH_FFMPEG_LAYER=1,
+# (default: the git revision), MAX_PROCESSORS, USE_NAT_GATEWAY, NOTIFIERS (webhook sender tasks;
+# unset = as before, 1 at first), PUBLISH_FFMPEG_LAYER=1,
 # FIRST_KEY_OWNER (owner of the first API key, default admin), PLAYBACK_PRICE_CLASS (the playback
 # distribution's: PriceClass_100, _200 or _All; unset = as before, PriceClass_100 at first).
 # shellcheck source=infra/stage.sh
@@ -63,9 +66,13 @@ OPTIONAL_PARAMETERS=()  # left out: the stack keeps its value (aws cloudformatio
 if [ -n "${PLAYBACK_PRICE_CLASS:-}" ]; then
   OPTIONAL_PARAMETERS+=("PlaybackPriceClass=$PLAYBACK_PRICE_CLASS")
 fi
+if [ -n "${NOTIFIERS:-}" ]; then
+  OPTIONAL_PARAMETERS+=("Notifiers=$NOTIFIERS")
+fi
+ensure_template_bucket  # sets TEMPLATE_BUCKET
 prepare_stack  # sets INITIAL_DEPLOY: services are created at 0 tasks, later updates leave the count alone
 $AWS cloudformation deploy --stack-name "$STACK" --template-file infra/template.yaml \
-  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+  --s3-bucket "$TEMPLATE_BUCKET" --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
   --parameter-overrides "Stage=$STAGE" "ImageTag=$TAG" "MaxProcessors=$MAX_PROCESSORS" \
   "UseNatGateway=$USE_NAT_GATEWAY" "InitialDeploy=$INITIAL_DEPLOY" ${OPTIONAL_PARAMETERS[@]+"${OPTIONAL_PARAMETERS[@]}"}
 $AWS cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output json \
@@ -99,6 +106,10 @@ for service in "$(output ProcessorServiceName)" "$(output AssemblerServiceName)"
   $AWS ecs update-service --cluster "$(output ClusterName)" --service "$service" --force-new-deployment \
     --query 'service.[serviceName,taskDefinition]' --output text
 done
+# The webhook sender always runs (no autoscaling): the stack's count, also after its creation at 0.
+$AWS ecs update-service --cluster "$(output ClusterName)" --service "$(output NotifierServiceName)" \
+  --desired-count "$(output Notifiers)" --force-new-deployment \
+  --query 'service.[serviceName,taskDefinition,desiredCount]' --output text
 
 if [ -f frontend/package.json ]; then
   step "frontend → $(output FrontendUrl)"

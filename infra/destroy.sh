@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Remove a framefleet stage: `make destroy STAGE=dev|prod` (prod also needs CONFIRM=framefleet-prod).
 # Deletes the Chalice app (API, Lambdas), empties the buckets (media, artifacts, frontend) and
-# deletes the CloudFormation stack (VPC, Valkey, ECS, ECR with its images, CDN, roles).
+# deletes the CloudFormation stack (VPC, Valkey, ECS, ECR with its images, CDN, roles), then the
+# stack $STACK-bootstrap (the bucket deploy.sh uploads the template to).
 # Everything is gone afterwards, including uploads and outputs.
 #
 # Idempotent: a stack that does not exist is done; one whose creation failed (ROLLBACK_COMPLETE,
@@ -24,17 +25,21 @@ if [ -f ".chalice/deployed/$STAGE.json" ]; then
   "$PY" infra/chalice_cli.py delete --stage "$STAGE" || echo "chalice delete failed: continuing" >&2
 fi
 
-STATUS=$(wait_until_settled) || fail "cannot read the state of stack $STACK"
-if [ "$STATUS" = NONE ]; then
-  step "$STACK is gone (no such stack)"
-  exit 0
-fi
-step "stack $STACK: $STATUS"
+# Deletes $STACK (buckets emptied first); a stack that does not exist is done.
+destroy_stack() {
+  local status bucket
+  status=$(wait_until_settled) || fail "cannot read the state of stack $STACK"
+  if [ "$status" = NONE ]; then
+    step "$STACK is gone (no such stack)"
+    return 0
+  fi
+  step "stack $STACK: $status"
+  for bucket in $(stack_resources AWS::S3::Bucket); do
+    empty_bucket "$bucket"
+  done
+  delete_stack || fail "stack $STACK is not deleted (see above); run make destroy again once that is fixed"
+  step "$STACK is gone"
+}
 
-BUCKETS=$(stack_resources AWS::S3::Bucket)
-for bucket in $BUCKETS; do
-  empty_bucket "$bucket"
-done
-
-delete_stack || fail "stack $STACK is not deleted (see above); run make destroy again once that is fixed"
-step "$STACK is gone"
+destroy_stack
+STACK=$BOOTSTRAP_STACK destroy_stack  # the templates' bucket (deploy.sh's first step creates it again)

@@ -60,22 +60,43 @@ ensure_service_linked_role() {
   fi
 }
 
-# A stack that failed its creation (ROLLBACK_COMPLETE) can only be deleted; a new deploy must
-# create it again. Sets INITIAL_DEPLOY=true when the stack is (about to be) created.
+# Wait until $STACK settles. A stack whose creation failed (ROLLBACK_COMPLETE) holds nothing and
+# can only be deleted, which this does: a new deploy creates it again. Prints the status it
+# found (NONE: no such stack).
+settle_stack() {
+  local status
+  status=$(wait_until_settled) || return 1
+  if [ "$status" = ROLLBACK_COMPLETE ]; then
+    echo "stack $STACK is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again" >&2
+    $AWS cloudformation delete-stack --stack-name "$STACK" >&2
+    $AWS cloudformation wait stack-delete-complete --stack-name "$STACK" >&2 || return 1
+  fi
+  echo "$status"
+}
+
+# Sets INITIAL_DEPLOY=true when the stack is (about to be) created.
 prepare_stack() {
   local status
-  status=$(wait_until_settled) || fail "stack $STACK did not settle"
+  status=$(settle_stack) || fail "stack $STACK did not settle"
   case "$status" in
-    NONE | REVIEW_IN_PROGRESS) INITIAL_DEPLOY=true ;;
-    ROLLBACK_COMPLETE)
-      echo "stack $STACK is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again"
-      $AWS cloudformation delete-stack --stack-name "$STACK"
-      $AWS cloudformation wait stack-delete-complete --stack-name "$STACK"
-      INITIAL_DEPLOY=true
-      ;;
+    NONE | REVIEW_IN_PROGRESS | ROLLBACK_COMPLETE) INITIAL_DEPLOY=true ;;
     *) INITIAL_DEPLOY=false ;;
   esac
   echo "stack $STACK: $status (InitialDeploy=$INITIAL_DEPLOY)"
+}
+
+# infra/template.yaml is over CloudFormation's 51,200-byte inline limit, so `aws cloudformation
+# deploy` uploads it to a bucket, which must exist before the stack is first created (the
+# stack's own buckets do not): the bucket of the small stack $BOOTSTRAP_STACK
+# (infra/bootstrap.yaml, sent inline). Sets TEMPLATE_BUCKET.
+ensure_template_bucket() {
+  STACK=$BOOTSTRAP_STACK settle_stack >/dev/null || fail "stack $BOOTSTRAP_STACK did not settle"
+  $AWS cloudformation deploy --stack-name "$BOOTSTRAP_STACK" --template-file infra/bootstrap.yaml \
+    --no-fail-on-empty-changeset
+  TEMPLATE_BUCKET=$($AWS cloudformation describe-stacks --stack-name "$BOOTSTRAP_STACK" --output text \
+    --query "Stacks[0].Outputs[?OutputKey=='TemplateBucket'].OutputValue")
+  [ -n "$TEMPLATE_BUCKET" ] && [ "$TEMPLATE_BUCKET" != None ] || fail "stack $BOOTSTRAP_STACK has no TemplateBucket output"
+  echo "templates go through s3://$TEMPLATE_BUCKET"
 }
 
 # ---------------------------------------------------------------- playback secret

@@ -15,6 +15,7 @@ if [ -z "${AWS:-}" ]; then
 fi
 PY=${PY:-.venv/bin/python}
 STACK=framefleet-$STAGE
+BOOTSTRAP_STACK=$STACK-bootstrap  # the bucket the main template is uploaded to (infra/bootstrap.yaml)
 ADMIN_FUNCTION=framefleet-$STAGE-admin  # Chalice names functions <app>-<stage>-<name>
 # shellcheck source=infra/lib.sh
 source infra/lib.sh

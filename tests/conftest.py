@@ -36,7 +36,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     os.environ.pop("REDIS_URL", None)
     settings = replace(Settings.from_env({}), lease_seconds=4.0, max_attempts=3, probe_timeout=30.0,
                        encode_timeout=300.0, log_level="WARNING",
-                       max_active_jobs=1000)  # the soak submits 40 at once; limits are tested per key
+                       max_active_jobs=1000,  # the soak submits 40 at once; limits are tested per key
+                       # webhook receivers of the tests listen on 127.0.0.1; retries come fast
+                       # (and a dead sender's claim lapses in 3 × 2 s)
+                       webhook_allow_loopback=True, webhook_retry_base_seconds=0.02, webhook_timeout=2.0)
     proxies: list[TcpProxy] = []
 
     def via_proxy(url: str) -> str:

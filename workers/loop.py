@@ -9,8 +9,11 @@ Each outcome of a task has one handler below (``handle_success``, ``handle_aband
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
 import signal
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -25,6 +28,7 @@ from workers.cancel import Handler
 # Failures that another attempt cannot fix: the job fails at once with the reason.
 TERMINAL_ERRORS = (InvalidMediaError, VerificationError)
 CANCEL_POLL_SECONDS = 5.0
+BEAT_SECONDS = 2.0  # presence refreshes at most this often (FRAMEFLEET_WORKER_SEEN_SECONDS counts them)
 
 
 def retry_delay(attempt: int) -> float:
@@ -46,6 +50,9 @@ class Worker:
         self.stop = threading.Event()      # finish the current task, then exit
         self.abort = threading.Event()     # stop the current task now and give it back
         self._last_reap = 0.0
+        self._last_beat = -BEAT_SECONDS
+        self.cpus = len(os.sched_getaffinity(0))
+        self.host = host_id()
         self.log = get_logger()
 
     def install_signal_handlers(self, grace_seconds: float | None = None) -> None:
@@ -76,13 +83,36 @@ class Worker:
         """Loop until ``stop`` is set."""
         self.log.info("worker started", extra={"worker": self.name, "role": self.role})
         while not self.stop.is_set():
+            self.beat()
             self.reap_if_due()
             task = self.queue.pop(timeout=1.0)
             if task is not None and self.stop.is_set():
                 self.queue.release(task)  # the stop came while we waited: don't start it, give it back
             elif task is not None:
                 self.execute(task)
+        self.leave()
         self.log.info("worker stopped", extra={"worker": self.name})
+
+    def beat(self) -> None:
+        """Tell the presence registry this worker is alive (at most every BEAT_SECONDS); a Redis
+        blip only skips a beat."""
+        now = time.monotonic()
+        if self.svc.fleet is None or now - self._last_beat < BEAT_SECONDS:
+            return
+        self._last_beat = now
+        try:
+            self.svc.fleet.beat(self.role, self.name, self.cpus, self.host)
+        except Exception:  # presence is advisory (the estimate counts it)
+            self.log.warning("presence beat failed", exc_info=True)
+
+    def leave(self) -> None:
+        """Leave the presence registry (a stopped worker no longer counts)."""
+        if self.svc.fleet is None:
+            return
+        try:
+            self.svc.fleet.leave(self.role, self.name)
+        except Exception:  # it ages out of the count anyway
+            self.log.warning("presence leave failed", exc_info=True)
 
     def reap_if_due(self) -> None:
         """Return expired tasks (any queue) to the ready list; fail jobs whose tasks are exhausted."""
@@ -193,6 +223,7 @@ class Worker:
             if self.abort.is_set():
                 cancel.set()
                 return
+            self.beat()
             try:
                 alive = self.queue.heartbeat(task)
                 state = self.svc.jobs.state(task.payload["job_id"])
@@ -203,3 +234,13 @@ class Worker:
                 self.log.info("abandoning task", extra={"lease_alive": alive, "job_state": state})
                 cancel.set()
                 return
+
+
+def host_id() -> str:
+    """An opaque id of the machine (host name and boot id hashed): workers on one machine share its cores."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            boot = handle.read().strip()
+    except OSError:
+        boot = ""
+    return hashlib.sha256(f"{socket.gethostname()}/{boot}".encode()).hexdigest()[:12]

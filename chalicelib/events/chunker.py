@@ -5,13 +5,15 @@ import json
 import time
 import uuid
 from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote_plus
 
 from chalicelib.logs import get_logger
 from chalicelib.media.probe import probe
+from chalicelib.model import estimate
 from chalicelib.model.errors import InvalidMediaError, NotFoundError, public_reason
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import JobState, PartName, PartState, TaskKind, chunk_part, task_payload
+from chalicelib.model.kinds import JobState, PartName, PartState, Role, TaskKind, chunk_part, task_payload
 from chalicelib.model.ladder import pixel_seconds
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
@@ -123,11 +125,36 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
         tasks.insert(0, TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.AUDIO)))
         status[PartName.AUDIO] = {"state": PartState.QUEUED}
     svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size,
-                    source_version=version)
+                    source_version=version, estimate=job_estimate(svc, job_id, plan, options, result, size))
     started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.has_audio, tasks)
     if not started:  # cancelled meanwhile, or another chunker took over: this one charged for nothing
         svc.usage.refund(owner, cost)
     log.info("planned", extra={"chunks": len(plan.chunks), "frames": plan.total_frames, "started": started})
+
+
+def job_estimate(svc: Services, job_id: str, plan: Plan, options: EncodeOptions, result: ProbeResult,
+                 size: int) -> dict[str, Any]:
+    """When the job will be ready and what it costs, from the fleet and the queue as they are now
+    and how the last jobs went (README "The estimate before encoding")."""
+    settings = svc.settings
+    assert result.video is not None
+    source = estimate.Source(size=size, duration=result.video.duration, fps=plan.fps, width=result.video.width,
+                             height=result.video.height)
+    processors = svc.fleet.seen(Role.PROCESSOR, settings.worker_seen_seconds) if svc.fleet else []
+    assemblers = svc.fleet.seen(Role.ASSEMBLER, settings.worker_seen_seconds) if svc.fleet else []
+    ahead = svc.fleet.work_ahead() if svc.fleet else []
+    learnt = estimate.correction(svc.fleet.outcomes() if svc.fleet else [])
+    own = len(plan.chunks) + int(plan.has_audio)
+    if settings.max_processors > 0:
+        fleet = estimate.scaled_fleet(settings, len(processors), len(assemblers),
+                                      own + sum(w.ready + w.inflight for w in ahead))
+    else:
+        fleet = estimate.local_fleet(processors, assemblers)
+    made = estimate.estimate(plan, options, source, fleet, ahead, estimate.prices(settings, max(1, fleet.workers)),
+                             made_at=time.time(), correction=learnt)
+    if svc.fleet:
+        svc.fleet.remember(job_id)
+    return made.to_dict()
 
 
 def compute_cost(plan: Plan) -> float:

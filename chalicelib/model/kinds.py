@@ -50,10 +50,11 @@ class Role(StrEnum):
 
     PROCESSOR = "processor"
     ASSEMBLER = "assembler"
+    NOTIFIER = "notifier"    # drains no task queue: fans out the event outbox, delivers webhooks
 
     @property
     def queue(self) -> QueueName:
-        """The queue this role drains."""
+        """The queue this role drains (KeyError for the notifier, which drains none)."""
         return ROLE_QUEUES[self]
 
 

@@ -19,6 +19,13 @@ import re
 STREAM_DIR = "stream"
 MASTER = "master.m3u8"
 MANIFEST = "manifest.mpd"
+INIT = "init.mp4"  # a rendition's init segment, beside its numbered media segments
+# The job's images, in its stream folder (README "Images"): made for every job, mp4-only ones too.
+POSTER = "poster.jpg"
+POSTER_WEBP = "poster.webp"
+STORYBOARD = "storyboard.vtt"
+STORYBOARD_DIR = "storyboard"  # its sprite sheets
+THUMBS_DIR = "thumbs"  # the thumbnail API's cache
 _DIGITS = re.compile(r"[0-9]+")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # What a package may contain: rung folders and file names of our own making only.
@@ -28,6 +35,11 @@ _REST = re.compile(r"(?:[A-Za-z0-9_-]{1,32}/)?[A-Za-z0-9_.-]{1,64}")
 def stream_prefix(job_id: str) -> str:
     """Where a job's streaming package sits in the output bucket."""
     return f"outputs/{job_id}/{STREAM_DIR}/"
+
+
+def segment_name(number: int) -> str:
+    """A media segment's file name in its rendition folder (DASH ``$Number$.m4s``)."""
+    return f"{number}.m4s"
 
 
 def _signature(secret: bytes, job_id: str, expires: int) -> str:
@@ -72,5 +84,6 @@ CONTENT_TYPES = {
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
+    ".webp": "image/webp",
     ".vtt": "text/vtt",
 }

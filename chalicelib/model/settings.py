@@ -54,6 +54,35 @@ class Settings:
     max_pixel_seconds_per_day: float = 2e11
     upload_window_seconds: int = 86400  # a job still awaiting its upload after this stops counting
     stop_grace_seconds: float = 100.0  # a stopping worker gives its task back after this (ECS stopTimeout 120)
+    # The estimate (chalicelib/model/estimate.py; README "Estimate"). max_processors 0: a fixed fleet,
+    # the processors seen in the last worker_seen_seconds (local); N: autoscaled 0..N by the backlog
+    # bands (AWS: the template's MaxProcessors), new ones taking tasks after scale_out_seconds.
+    max_processors: int = 0
+    worker_seen_seconds: float = 15.0
+    scale_out_seconds: float = 120.0
+    # Fargate task sizes (infra/template.yaml) and us-east-1 list prices (Linux/x86).
+    processor_vcpu: float = 2.0
+    processor_memory_gb: float = 4.0
+    assembler_vcpu: float = 1.0
+    assembler_memory_gb: float = 2.0
+    fargate_vcpu_hour_usd: float = 0.04048
+    fargate_gb_hour_usd: float = 0.004445
+    fargate_spot_share: float = 0.8     # processors beyond the first on Spot (capacity provider weights 1:4)
+    fargate_spot_discount: float = 0.67
+    fargate_vcpu_speed: float = 0.56    # a Fargate vCPU's encode speed against a core the calibration ran on
+    # Webhooks (chalicelib/stores/webhooks.py, workers/notify/): endpoints per owner; concurrent
+    # deliveries per sender; the first retry's delay (then ×3, capped at 8 h) and how long an
+    # event is retried; an endpoint failing this long is disabled; loopback receivers (local
+    # development and tests only; private and link-local addresses are always refused).
+    max_webhooks: int = 20
+    webhook_concurrency: int = 16
+    webhook_timeout: float = 10.0
+    webhook_retry_base_seconds: float = 5.0
+    webhook_retry_window_seconds: float = 86400.0
+    webhook_disable_after_seconds: float = 5 * 86400.0
+    webhook_secret_grace_seconds: float = 86400.0
+    webhook_allow_loopback: bool = False
+    max_waiting_requests: int = 10     # per owner: GET /jobs/{id}?wait= requests blocked at once
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

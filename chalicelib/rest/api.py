@@ -191,9 +191,31 @@ def abort_multipart(svc: Services, who: Principal, job_id: str, upload_id: str) 
     svc.storage.abort_multipart(job["source_key"], upload_id)
 
 
-def get_job(svc: Services, who: Principal, job_id: str) -> dict[str, Any]:
-    """Status of one of the caller's jobs."""
-    return job_view(svc, svc.jobs.get(job_id, who.owner))
+MAX_WAIT_SECONDS = 25.0  # API Gateway ends a request at 29 s
+
+
+def get_job(svc: Services, who: Principal, job_id: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    """Status of one of the caller's jobs. With ``wait=S&since=V``: answered as soon as the job's
+    ``version`` is newer than ``V``, or after ``S`` seconds (at most 25) with the job unchanged;
+    a final job answers at once."""
+    job = svc.jobs.get(job_id, who.owner)
+    wait, since = _wait_params(params or {})
+    if wait > 0 and int(job.get("version") or 0) <= since and job["state"] not in FINAL_STATES:
+        with svc.jobs.waiting(who.owner, svc.settings.max_waiting_requests):
+            svc.jobs.wait_for_change(job_id, since, wait)
+        job = svc.jobs.get(job_id, who.owner)
+    return job_view(svc, job)
+
+
+def _wait_params(params: dict[str, str]) -> tuple[float, int]:
+    try:
+        wait = float(params.get("wait") or 0)
+        since = int(params.get("since") or -1)
+    except ValueError as exc:
+        raise ValidationError("'wait' must be a number of seconds and 'since' a job version") from exc
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise ValidationError(f"'wait' must be between 0 and {MAX_WAIT_SECONDS:.0f} seconds")
+    return wait, since
 
 
 LIST_ORDERS = ("newest", "oldest")

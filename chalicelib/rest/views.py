@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chalicelib.model import playback
+from chalicelib.model import estimate, playback
 from chalicelib.model.kinds import FINAL_STATES, STATES, JobState, PartState
 from chalicelib.stores.clients import playback_secret
 from chalicelib.stores.services import Services
@@ -57,6 +57,34 @@ def playback_view(svc: Services, job: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def signed_url(svc: Services, job_id: str, name: str) -> str | None:
+    """The token URL of ``name`` in the job's stream folder (None without a playback base URL)."""
+    settings = svc.settings
+    if not settings.playback_base_url:
+        return None
+    step = PLAYBACK_EXPIRY_STEP
+    expires = -(-(int(time.time()) + settings.playback_url_expiry) // step) * step
+    token = playback.sign(playback_secret(settings), job_id, expires)
+    return playback.playback_url(settings.playback_base_url, token, job_id, name)
+
+
+def image_view(svc: Services, job: dict[str, Any]) -> dict[str, Any]:
+    """``poster_url`` once the poster is written, ``storyboard_url`` (its WebVTT) once done."""
+    state = job["state"]
+    ended = state in (JobState.FAILED, JobState.CANCELLED)
+    poster = signed_url(svc, job["id"], playback.POSTER) if job.get("poster_time") is not None and not ended else None
+    storyboard = (job.get("output") or {}).get("storyboard") if state == JobState.DONE else None
+    return {"poster_url": poster,
+            "storyboard_url": signed_url(svc, job["id"], playback.STORYBOARD) if storyboard else None}
+
+
+def estimate_view(svc: Services, job: dict[str, Any], with_parts: bool) -> dict[str, Any]:
+    """``estimate`` (made after probing) and, once done, ``actual`` next to it; the listing reads no
+    part records, so its ``actual`` has no cost."""
+    parts = svc.jobs.parts(job["id"]) if with_parts and job["state"] == JobState.DONE else None
+    return {"estimate": job.get("estimate"), "actual": estimate.actual(job, parts)}
+
+
 def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dict[str, Any]:
     """The public JSON shape of a job."""
     parts_total = job.get("parts_total", 0)
@@ -66,6 +94,7 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
     view: dict[str, Any] = {
         "job_id": job["id"],
         "state": state,
+        "version": job.get("version", 0),
         "filename": job.get("filename"),
         "size": job.get("size"),
         "content_type": job.get("content_type"),
@@ -83,9 +112,11 @@ def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dic
         view["upload_expires_at"] = round(job["created_at"] + svc.settings.upload_window_seconds)
     if with_parts:
         # Where a part's file sits in the work bucket is ours, not the caller's business.
-        view["parts"] = {name: {k: v for k, v in part.items() if k not in ("key", "tracks")}
+        view["parts"] = {name: {k: v for k, v in part.items() if k not in ("key", "tracks", "poster", "storyboard")}
                          for name, part in svc.jobs.parts(job["id"]).items()}
     view.update(playback_view(svc, job))
+    view.update(estimate_view(svc, job, with_parts))
+    view.update(image_view(svc, job))
     if state == JobState.DONE and job.get("output"):
         view["output"] = {k: v for k, v in job["output"].items() if k != "key"}  # where it sits is ours
     if state == JobState.DONE and (job.get("output") or {}).get("key"):

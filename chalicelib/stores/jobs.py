@@ -4,6 +4,11 @@ A job is a hash ``{prefix}:job:{id}``; its finished parts are a set ``…:done``
 per-part status (for dashboards) a hash ``…:parts``. All jobs are indexed newest-first in the
 sorted set ``{prefix}:owner:{owner}:jobs``. Every state change is a compare-and-set in Lua, so concurrent
 workers, duplicate S3 events and late task completions cannot move a job backwards.
+
+Every change also bumps the job's ``version`` and appends it to ``…:changes`` (a one-entry
+stream that long-polling readers block on); the changes that are events (``job.uploaded`` …
+``job.cancelled``) are appended to the webhook outbox ``{prefix}:events`` in the same script,
+so no event is ever recorded without its change, nor a change without its event.
 """
 from __future__ import annotations
 
@@ -19,12 +24,32 @@ import redis
 from chalicelib.model.errors import LimitExceededError, NotFoundError
 from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, PartName
 from chalicelib.model.tasks import TaskSpec
+from chalicelib.model.webhooks import FINAL_EVENTS
 from chalicelib.stores.queue import encode_payload
 
 # Listing reads the owner's index in batches, and at most this many records per page.
 LIST_BATCH = 200
 LIST_MAX_SCAN = 2000
-_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits", "tasks")
+WAIT_SLICE = 20.0   # seconds of one blocking read (the Redis client's socket timeout is 30)
+WAITING_TTL = 60    # a crashed waiter's slot frees itself after this long
+_JSON_FIELDS = ("options", "probe", "source", "plan", "output", "limits", "tasks", "estimate", "actual")
+
+# Every script that changes a job calls emit(job hash, event type or '', now). __OUTBOX__ and
+# __RETENTION__ are filled in from the store's configuration.
+_EMIT = """
+local function emit(job_key, event, now)
+  local v = redis.call('HINCRBY', job_key, 'version', 1)
+  local changes = job_key .. ':changes'
+  redis.call('XADD', changes, 'MAXLEN', '1', '*', 'v', v)
+  redis.call('EXPIRE', changes, __RETENTION__)
+  if event ~= '' then
+    local f = redis.call('HMGET', job_key, 'id', 'owner')
+    redis.call('XADD', '__OUTBOX__', '*', 'type', event, 'job', f[1], 'owner', f[2] or '', 'version', v,
+               'at', now)
+  end
+  return v
+end
+"""
 
 # KEYS: job hash. ARGV: allowed-from states (comma list), new state, now, then field/value pairs.
 _TRANSITION = """
@@ -35,7 +60,50 @@ for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true en
 if not allowed then return state end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated_at', ARGV[3], 't_' .. ARGV[2], ARGV[3])
 for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[2] == 'done' then
+  -- A stream that was done before any progress was published is first playable now.
+  local options = cjson.decode(redis.call('HGET', KEYS[1], 'options') or '{}')
+  local streams = false
+  if type(options) == 'table' and type(options.outputs) == 'table' then
+    for _, o in ipairs(options.outputs) do if o == 'hls' or o == 'dash' then streams = true end end
+  end
+  if streams and redis.call('HSETNX', KEYS[1], 'playable_at', ARGV[3]) == 1 then
+    emit(KEYS[1], 'job.playable', ARGV[3])
+  end
+end
+emit(KEYS[1], FINAL_EVENTS[ARGV[2]] or '', ARGV[3])
 return 'ok'
+"""
+
+# KEYS: job hash. ARGV: now, event type or '', then field/value pairs.
+_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[1])
+emit(KEYS[1], ARGV[2], ARGV[1])
+return 1
+"""
+
+# KEYS: job hash, done set, parts hash. ARGV: now, part, merged status json.
+_SET_PART = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+emit(KEYS[1], '', ARGV[1])
+return 1
+"""
+
+# KEYS: job hash. ARGV: now, segments published. The first call marks the job playable.
+_PUBLISHED = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'encoding' and redis.call('HGET', KEYS[1], 'state') ~= 'assembling' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'published_segments', ARGV[2], 'updated_at', ARGV[1])
+if redis.call('HSETNX', KEYS[1], 'playable_at', ARGV[1]) == 1 then
+  emit(KEYS[1], 'job.playable', ARGV[1])
+  return 2
+end
+emit(KEYS[1], '', ARGV[1])
+return 1
 """
 
 # KEYS: job hash, preparing zset. ARGV: token, now, stale seconds. Take the job for probing: the first event
@@ -76,6 +144,7 @@ if state == 'awaiting_upload' then
   redis.call('HSET', KEYS[1], 'state', 'queued', 'claim', ARGV[1], 'claim_at', ARGV[2],
              'updated_at', ARGV[2], 't_queued', ARGV[2])
   redis.call('ZADD', KEYS[2], 'NX', ARGV[2], job)
+  emit(KEYS[1], 'job.uploaded', ARGV[2])
   return 'claimed'
 end
 if state == 'queued' or state == 'probing' then
@@ -110,6 +179,7 @@ for i = 0, n - 1 do
 end
 -- The job's own index of its tasks: cancel/fail/delete drop exactly these, never scan a queue.
 redis.call('HSET', KEYS[1], 'tasks', cjson.encode(ids))
+emit(KEYS[1], 'job.encoding', ARGV[2])
 return 1
 """
 
@@ -122,6 +192,7 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
 else redis.call('HSET', KEYS[1], 'audio', 'done') end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
+emit(KEYS[1], '', ARGV[4])
 if redis.call('SCARD', KEYS[2]) < tonumber(redis.call('HGET', KEYS[1], 'parts_total')) then
   return 'ok'
 end
@@ -154,13 +225,20 @@ class JobStore:
         self.prefix = prefix
         self.retention = retention_seconds
         self.preparing_key = f"{prefix}:preparing"  # claimed jobs by claim time (for sweep_stalled)
+        self.outbox_key = outbox_key(prefix)
         self._process_keys = process_queue_keys
         self._assemble_keys = assemble_queue_keys
-        self._transition = r.register_script(_TRANSITION)
-        self._claim = r.register_script(_CLAIM)
+        finals = ", ".join(f"{state}='{event}'" for state, event in FINAL_EVENTS.items())
+        emit = (_EMIT.replace("__OUTBOX__", self.outbox_key).replace("__RETENTION__", str(int(retention_seconds)))
+                + f"local FINAL_EVENTS = {{{finals}}}\n")
+        self._transition = r.register_script(emit + _TRANSITION)
+        self._update = r.register_script(emit + _UPDATE)
+        self._set_part = r.register_script(emit + _SET_PART)
+        self._published = r.register_script(emit + _PUBLISHED)
+        self._claim = r.register_script(emit + _CLAIM)
         self._create = r.register_script(_CREATE)
-        self._start = r.register_script(queue_push_lua + _START_ENCODING)
-        self._complete = r.register_script(queue_push_lua + _COMPLETE_PART)
+        self._start = r.register_script(queue_push_lua + emit + _START_ENCODING)
+        self._complete = r.register_script(queue_push_lua + emit + _COMPLETE_PART)
         self._unlock = r.register_script(_UNLOCK)
 
     # -- keys ----------------------------------------------------------------------------
@@ -172,6 +250,9 @@ class JobStore:
 
     def _parts_key(self, job_id: str) -> str:
         return f"{self.key(job_id)}:parts"
+
+    def _changes_key(self, job_id: str) -> str:
+        return f"{self.key(job_id)}:changes"
 
     # -- reads ---------------------------------------------------------------------------
     def _owner_index(self, owner: str) -> str:
@@ -309,12 +390,47 @@ class JobStore:
             return
         known = self.r.hget(self._parts_key(job_id), part)
         merged = {**(json.loads(known) if known else {}), **status}
-        self.r.hset(self._parts_key(job_id), part, json.dumps(merged))
+        self._set_part(keys=[self.key(job_id), self._done_key(job_id), self._parts_key(job_id)],
+                       args=[time.time(), part, json.dumps(merged)])
 
     def update(self, job_id: str, **fields: Any) -> None:
-        """Set informational fields (never the state)."""
+        """Set informational fields (never the state) of an existing job."""
         fields.pop("state", None)
-        self.r.hset(self.key(job_id), mapping=_encode({**fields, "updated_at": time.time()}))
+        args: list[Any] = [time.time(), ""]
+        for k, v in _encode(fields).items():
+            args += [k, v]
+        self._update(keys=[self.key(job_id)], args=args)
+
+    def record_published(self, job_id: str, segments: int) -> bool:
+        """Record how many segments the stream has published; True the first time (the job became
+        playable: ``playable_at`` is set and ``job.playable`` is emitted, atomically)."""
+        return int(self._published(keys=[self.key(job_id)], args=[time.time(), segments])) == 2
+
+    def wait_for_change(self, job_id: str, since: int, timeout: float) -> int:
+        """Block until the job's version is newer than ``since`` or ``timeout`` seconds passed;
+        returns the version then. Race-free: it blocks on the change stream from the last entry
+        it has read, so a change between the first look and the wait is still seen."""
+        deadline = time.monotonic() + timeout
+        version = int(self.r.hget(self.key(job_id), "version") or 0)
+        key = self._changes_key(job_id)
+        last = self.r.xrevrange(key, count=1)
+        last_id = last[0][0] if last else "0-0"
+        version = max(version, int(last[0][1]["v"]) if last else 0)
+        while version <= since:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # Below the client's socket timeout, so a long wait is several short blocks.
+            got = self.r.xread({key: last_id}, count=1, block=max(1, int(min(remaining, WAIT_SLICE) * 1000)))
+            if got:
+                last_id, fields = got[0][1][-1]
+                version = int(fields["v"])
+        return version
+
+    def waiting(self, owner: str, limit: int) -> _Waiting:
+        """A slot among ``owner``'s at most ``limit`` waiting requests (LimitExceededError when
+        they are all taken), released when the ``with`` block ends."""
+        return _Waiting(self.r, f"{self._owner_index(owner)}:waiting", limit)
 
     def bump(self, job_id: str, counter: str) -> int:
         """Increment an integer field of the job; returns the new value."""
@@ -352,17 +468,43 @@ class JobStore:
         """Remove a job's records entirely."""
         owner = self.r.hget(self.key(job_id), "owner") or ""
         pipe = self.r.pipeline()
-        pipe.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id))
+        pipe.delete(self.key(job_id), self._done_key(job_id), self._parts_key(job_id), self._changes_key(job_id))
         pipe.zrem(self._owner_index(owner), job_id)
         pipe.srem(self._owner_active(owner), job_id)
         pipe.execute()
 
     def _expire(self, job_id: str) -> None:
         pipe = self.r.pipeline()
-        for key in (self.key(job_id), self._parts_key(job_id)):
+        for key in (self.key(job_id), self._parts_key(job_id), self._changes_key(job_id)):
             pipe.expire(key, self.retention)
         pipe.delete(self._done_key(job_id))
         pipe.execute()
+
+
+class _Waiting:
+    """One of an owner's waiting-request slots (a counter that expires if a holder dies)."""
+
+    def __init__(self, r: Any, key: str, limit: int) -> None:
+        self.r, self.key, self.limit = r, key, limit
+
+    def __enter__(self) -> _Waiting:
+        pipe = self.r.pipeline()
+        pipe.incr(self.key)
+        pipe.expire(self.key, WAITING_TTL)
+        taken = int(pipe.execute()[0])
+        if taken > self.limit:
+            self.r.decr(self.key)
+            raise LimitExceededError(f"you already have {self.limit} requests waiting for changes; "
+                                     "wait for one to return")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.r.decr(self.key)
+
+
+def outbox_key(prefix: str) -> str:
+    """The stream every job event is appended to (the webhook outbox)."""
+    return f"{prefix}:events"
 
 
 def _valid_id(job_id: str) -> bool:
@@ -378,9 +520,10 @@ def _decode(raw: dict[str, str]) -> dict[str, Any]:
     for k, v in raw.items():
         if k in _JSON_FIELDS:
             job[k] = json.loads(v)
-        elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size", "published_segments"):
+        elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size", "published_segments",
+                   "version"):
             job[k] = int(v)
-        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at", "playable_at"):
+        elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at", "playable_at", "poster_time"):
             job[k] = float(v)
         else:
             job[k] = v

@@ -12,19 +12,23 @@ from chalicelib.model.kinds import QueueName
 from chalicelib.model.playback import stream_prefix
 from chalicelib.model.settings import Settings, get_settings
 from chalicelib.stores.clients import get_redis, get_s3, reset_clients
+from chalicelib.stores.fleet import FleetRegistry
 from chalicelib.stores.jobs import JobStore
 from chalicelib.stores.keys import ApiKeys
 from chalicelib.stores.protocols import (
+    FleetProtocol,
     JobStoreProtocol,
     KeyStoreProtocol,
     PingProtocol,
     QueueProtocol,
     StorageProtocol,
     UsageProtocol,
+    WebhookStoreProtocol,
 )
 from chalicelib.stores.queue import PUSH_LUA, ReliableQueue
 from chalicelib.stores.storage import Storage, work_prefix
 from chalicelib.stores.usage import Usage
+from chalicelib.stores.webhooks import WebhookStore
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Services:
     queues: Mapping[QueueName, QueueProtocol]
     keys: KeyStoreProtocol
     usage: UsageProtocol
+    webhooks: WebhookStoreProtocol
+    fleet: FleetProtocol | None = None  # the presence registry (None: fast tests without one)
 
     def queue(self, name: QueueName) -> QueueProtocol:
         """The work queue called ``name``."""
@@ -77,7 +83,13 @@ def build_services(settings: Settings, r: redis.Redis, s3: Any) -> Services:
     jobs = JobStore(r, settings.key_prefix, settings.job_retention_seconds, PUSH_LUA,
                     queues[QueueName.PROCESS].push_keys(), queues[QueueName.ASSEMBLE].push_keys())
     return Services(settings, r, Storage(s3, settings), jobs, queues, ApiKeys(r, settings.key_prefix),
-                    Usage(r, settings.key_prefix))
+                    Usage(r, settings.key_prefix), webhook_store(settings, r),
+                    fleet=FleetRegistry(r, settings.key_prefix, queues[QueueName.PROCESS].key, jobs.key))
+
+
+def webhook_store(settings: Settings, r: redis.Redis) -> WebhookStore:
+    """The webhook store of ``settings`` (the sender uses it beyond the API's protocol)."""
+    return WebhookStore(r, settings.key_prefix, max_endpoints=settings.max_webhooks)
 
 
 _override: list[Services] = []

@@ -470,6 +470,9 @@ describe('framefleet in headless Chromium', () => {
     await app.open()
     const configKey = await app.apiKey()
     expect(configKey).not.toBe('') // the local stack's /config.json carries the local owner's key
+    // Until the reloaded list has looked at its jobs' details it polls: one of those, sent just
+    // before Save, would carry the old key.
+    await app.page.locator('[data-testid=live-indicator][data-live=false]').waitFor({ timeout: 30_000 })
     const wrong = [Date.now(), Number.POSITIVE_INFINITY] as [number, number]
     refusedWindows.push(wrong)
     await app.page.getByRole('button', { name: 'Settings' }).click()

@@ -14,6 +14,7 @@ make are implemented: anything else fails loudly.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -31,6 +32,11 @@ ACCOUNT = "123456789012"
 PLAYBACK_SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:framefleet-playback"
 KVS_ARN = f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/0a1b2c3d-kvs"
 PLAYBACK_SECRET = "PlaybackSecretOnlyTheStoreMaySee0123456789abcdef"
+# `aws cloudformation deploy` sends a template inline only up to this size.
+INLINE_TEMPLATE_LIMIT = 51_200
+BUCKET_REQUIRED = ("\nTemplates with a size greater than 51,200 bytes must be deployed via an S3 Bucket. Please add "
+                   "the --s3-bucket parameter to your command. The local template will be copied to that S3 bucket "
+                   "and then deployed.")
 MISSING_CRT = ("\nMissing Dependency: This operation requires an additional dependency. Use pip install "
                "botocore[crt] before proceeding.")
 
@@ -100,11 +106,16 @@ class Account:
     # ------------------------------------------------------------ helpers
     @property
     def stack(self) -> dict[str, Any] | None:
+        """The stage's main stack (state key ``stack``; the bootstrap stack is ``bootstrap``)."""
         return self.state.get("stack")
 
+    def named(self, name: str) -> dict[str, Any] | None:
+        stack = self.state.get(slot(name))
+        return stack if stack is not None and stack["name"] == name else None
+
     def require_stack(self, name: str, operation: str) -> dict[str, Any]:
-        stack = self.stack
-        if stack is None or stack["name"] != name:
+        stack = self.named(name)
+        if stack is None:
             raise api_error("ValidationError", operation, f"Stack with id {name} does not exist")
         return stack
 
@@ -161,8 +172,8 @@ class Account:
             return {"StackEvents": [{"LogicalResourceId": "LambdaSecurityGroup", "ResourceStatus": "DELETE_FAILED",
                                      "ResourceStatusReason": "resource sg has a dependent object"}]}
         if op == "delete-stack":
-            stack = self.stack
-            if stack is not None and stack["name"] == name:
+            stack = self.named(name)
+            if stack is not None:
                 stack["status"] = "DELETE_IN_PROGRESS"
             return None
         if op == "wait" and pos == ["stack-delete-complete"]:
@@ -172,12 +183,14 @@ class Account:
         raise CliError(f"fake cloudformation: {op} not implemented")
 
     def finish_delete(self, name: str) -> None:
-        stack = self.stack
-        if stack is None or stack["name"] != name:
+        stack = self.named(name)
+        if stack is None:
             return None
-        group = self.lambda_group()
+        group = self.lambda_group() if slot(name) == "stack" else None
         blocked = [e for e in self.state.get("enis", []) if e["group"] == group]
-        full = [b for b, objects in self.state.get("buckets", {}).items() if objects]
+        own = {r["PhysicalResourceId"] for r in stack["resources"]
+               if r["ResourceType"] == "AWS::S3::Bucket" and r["ResourceStatus"] != "DELETE_COMPLETE"}
+        full = [b for b, objects in self.state.get("buckets", {}).items() if objects and b in own]
         if self.state.get("delete_failures", 0) > 0 or blocked or full:
             self.state["delete_failures"] = max(0, self.state.get("delete_failures", 0) - 1)
             stack["status"] = "DELETE_FAILED"
@@ -189,18 +202,46 @@ class Account:
         for r in stack["resources"]:
             if r["ResourceType"] == "AWS::S3::Bucket":
                 self.state.get("buckets", {}).pop(r["PhysicalResourceId"], None)
-        self.state["stack"] = None
+        self.state[slot(name)] = None
         self.state["deleted_stacks"] = self.state.get("deleted_stacks", 0) + 1
         return None
+
+    def upload_template(self, opt: dict[str, Any]) -> None:
+        """What the CLI does with --template-file before making the change set: inline up to the
+        limit, else only through --s3-bucket (a missing bucket fails the upload)."""
+        body = Path(opt["--template-file"]).read_bytes()
+        bucket = opt.get("--s3-bucket")
+        if bucket is None:
+            if len(body) > INLINE_TEMPLATE_LIMIT:
+                raise CliError(BUCKET_REQUIRED)
+            return
+        objects = self.state.get("buckets", {}).get(bucket)
+        if objects is None:
+            raise CliError(f"\nS3 Bucket does not exist. Execute the command to create a new bucket\n"
+                           f"aws s3 mb s3://{bucket}")
+        key = f"{hashlib.md5(body).hexdigest()}.template"  # noqa: S324 - the CLI's key, not security
+        if key not in objects:
+            objects.append(key)
 
     def deploy(self, name: str, opt: dict[str, Any]) -> Any:
         params = dict(p.split("=", 1) for p in opt.get("--parameter-overrides", []))
         self.state.setdefault("deploys", []).append(params)
-        stack = self.stack
+        stack = self.named(name)
         if stack is not None and stack["status"] == "ROLLBACK_COMPLETE":
             raise CliError(f"\nAn error occurred (ValidationError) when calling the CreateChangeSet operation: Stack:"
                            f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/x is in ROLLBACK_COMPLETE state "
                            f"and can not be updated.")
+        self.upload_template(opt)
+        if slot(name) == "bootstrap":
+            bucket = f"{name}-{ACCOUNT}"
+            self.state["bootstrap"] = {"name": name, "status": "UPDATE_COMPLETE" if stack else "CREATE_COMPLETE",
+                                       "outputs": [{"OutputKey": "TemplateBucket", "OutputValue": bucket}],
+                                       "resources": [{"LogicalResourceId": "TemplateBucket",
+                                                      "ResourceType": "AWS::S3::Bucket",
+                                                      "PhysicalResourceId": bucket,
+                                                      "ResourceStatus": "CREATE_COMPLETE"}]}
+            self.state.setdefault("buckets", {}).setdefault(bucket, [])
+            return None
         if self.state.get("create_fails") and stack is None:
             self.state["stack"] = {"name": name, "status": "ROLLBACK_COMPLETE", "outputs": [],
                                    "resources": [dict(r, ResourceStatus="DELETE_COMPLETE") for r in stack_resources()]}
@@ -208,8 +249,11 @@ class Account:
                            "events leading up to the failure\naws cloudformation describe-stack-events --stack-name "
                            f"{name}")
         created = stack is None
+        previous = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("outputs", [])}
+        notifiers = params.get("Notifiers", previous.get("Notifiers", "1"))  # UsePreviousValue, else the default
         self.state["stack"] = {"name": name, "status": "CREATE_COMPLETE" if created else "UPDATE_COMPLETE",
-                               "outputs": stack_outputs(params.get("Stage", "dev")), "resources": stack_resources()}
+                               "outputs": stack_outputs(params.get("Stage", "dev"), notifiers),
+                               "resources": stack_resources()}
         for r in stack_resources():
             if r["ResourceType"] == "AWS::S3::Bucket":
                 self.state.setdefault("buckets", {}).setdefault(r["PhysicalResourceId"], [])
@@ -314,7 +358,13 @@ class Account:
 
     def ecs(self, op: str, pos: list[str], opt: dict[str, Any]) -> Any:
         assert op == "update-service" and opt.get("--force-new-deployment"), op
-        return {"service": {"serviceName": opt["--service"], "taskDefinition": "arn:td/1"}}
+        services = self.state.setdefault("services", {})
+        service = services.setdefault(opt["--service"], {"desiredCount": 0, "deployments": 0})
+        service["deployments"] += 1
+        if "--desired-count" in opt:
+            service["desiredCount"] = int(opt["--desired-count"])
+        return {"service": {"serviceName": opt["--service"], "taskDefinition": "arn:td/1",
+                            "desiredCount": service["desiredCount"]}}
 
     def lambda_(self, op: str, pos: list[str], opt: dict[str, Any]) -> Any:
         assert op == "invoke", op
@@ -344,6 +394,11 @@ class Account:
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
 
 
+def slot(stack_name: str) -> str:
+    """The state key of a stack: ``bootstrap`` for the templates' bucket stack, else ``stack``."""
+    return "bootstrap" if stack_name.endswith("-bootstrap") else "stack"
+
+
 def stack_resources() -> list[dict[str, str]]:
     resources = [("LambdaSecurityGroup", "AWS::EC2::SecurityGroup", "sg-lambda"),
                  ("WorkerSecurityGroup", "AWS::EC2::SecurityGroup", "sg-worker"),
@@ -354,7 +409,7 @@ def stack_resources() -> list[dict[str, str]]:
              "ResourceStatus": "CREATE_COMPLETE"} for logical, kind, physical in resources]
 
 
-def stack_outputs(stage: str) -> list[dict[str, str]]:
+def stack_outputs(stage: str, notifiers: str = "1") -> list[dict[str, str]]:
     values = {"Stage": stage, **{f"{kind}Bucket": f"framefleet-{stage}-{kind.lower()}-{ACCOUNT}"
                                  for kind in ("Upload", "Work", "Output", "Artifact", "Frontend")},
               "UploadQueueName": f"framefleet-{stage}-upload-events", "RedisHost": "master.example.cache.amazonaws.com",
@@ -362,6 +417,7 @@ def stack_outputs(stage: str) -> list[dict[str, str]]:
               "LambdaRoleArn": f"arn:aws:iam::{ACCOUNT}:role/lambda", "LambdaSecurityGroupId": "sg-lambda",
               "PrivateSubnetIds": "subnet-a,subnet-b", "ClusterName": f"framefleet-{stage}",
               "ProcessorServiceName": "processor", "AssemblerServiceName": "assembler",
+              "NotifierServiceName": "notifier", "Notifiers": notifiers,
               "MetricsNamespace": f"Framefleet/{stage}", "DistributionId": "E123",
               "FrontendUrl": "https://d123.cloudfront.net", "PlaybackBaseUrl": "https://dplay.cloudfront.net",
               "PlaybackSecretArn": PLAYBACK_SECRET_ARN, "PlaybackKeyValueStoreArn": KVS_ARN}

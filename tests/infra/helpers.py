@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
+# The stack deploy.sh makes first: the bucket the main template is uploaded through.
+BOOTSTRAP = ROOT / "infra" / "bootstrap.yaml"
 CHALICE_CONFIG: dict[str, Any] = json.loads((ROOT / ".chalice" / "config.json").read_text())
 VENV_BIN = Path(sys.executable).parent
 # checkov pins boto3 1.35, the project 1.44: it lives in its own venv (make infra-tools).
@@ -23,17 +25,18 @@ PLAYBACK_FUNCTION = ROOT / "infra" / "playback" / "viewer_request.js"
 
 def inline_copy(source: str | None = None) -> str:
     """What template.yaml's FunctionCode must be: the function without its comment-only lines
-    (the template has to stay under CloudFormation's 51,200-byte inline limit)."""
+    (the comments stay in the file; the template gets the code only)."""
     text = PLAYBACK_FUNCTION.read_text() if source is None else source
     return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("//"))
 
 
-@functools.lru_cache(maxsize=1)
-def template() -> dict[str, Any]:
-    """infra/template.yaml as CloudFormation reads it (short-form tags expanded, GetAtt split once)."""
+@functools.lru_cache(maxsize=2)
+def template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """A template (infra/template.yaml by default) as CloudFormation reads it (short-form tags
+    expanded, GetAtt split once)."""
     import cfnlint.decode
 
-    decoded, problems = cfnlint.decode.decode(str(TEMPLATE))
+    decoded, problems = cfnlint.decode.decode(str(path))
     assert not problems, problems
     return json.loads(json.dumps(decoded))
 

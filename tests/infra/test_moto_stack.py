@@ -18,10 +18,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.infra.helpers import CHALICE_CONFIG, ROOT, inline_copy, template
+from tests.infra.helpers import BOOTSTRAP, CHALICE_CONFIG, ROOT, inline_copy, template
 
 REGION = "us-east-1"
 MAX_PROCESSORS = 6
+PROD_NOTIFIERS = 2
 
 
 @dataclass
@@ -38,9 +39,9 @@ def client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
 
 
-def deploy(name: str, **parameters: str) -> Stack:
+def deploy(name: str, body: dict[str, Any] | None = None, **parameters: str) -> Stack:
     cf = client("cloudformation")
-    cf.create_stack(StackName=name, TemplateBody=json.dumps(template()), Capabilities=["CAPABILITY_IAM"],
+    cf.create_stack(StackName=name, TemplateBody=json.dumps(body or template()), Capabilities=["CAPABILITY_IAM"],
                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
     stack = cf.describe_stacks(StackName=name)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
@@ -56,8 +57,10 @@ def stacks() -> Iterator[dict[str, Stack]]:
         from tests.infra import moto_cfn  # noqa: F401 - registers the missing handlers
 
         # dev as deploy.sh creates a stack; prod without InitialDeploy (an update's parameters).
-        yield {"dev": deploy("framefleet-dev", Stage="dev", MaxProcessors=str(MAX_PROCESSORS), InitialDeploy="true"),
-               "prod": deploy("framefleet-prod", Stage="prod", UseNatGateway="true")}
+        yield {"bootstrap": deploy("framefleet-dev-bootstrap", template(BOOTSTRAP)),
+               "dev": deploy("framefleet-dev", Stage="dev", MaxProcessors=str(MAX_PROCESSORS), InitialDeploy="true"),
+               "prod": deploy("framefleet-prod", Stage="prod", UseNatGateway="true",
+                              Notifiers=str(PROD_NOTIFIERS))}
     unsupported = [str(w.message) for w in caught if "not supported by moto" in str(w.message)]
     assert not unsupported, unsupported
 
@@ -72,14 +75,17 @@ def test_every_resource_is_created(stacks: dict[str, Stack]) -> None:
     conditional = {n for n, r in declared.items() if r.get("Condition") == "UseNat"}
     assert set(stacks["dev"].resources) == set(declared) - conditional
     assert set(stacks["prod"].resources) == set(declared)
+    assert set(stacks["bootstrap"].resources) == set(template(BOOTSTRAP)["Resources"])
     for stack in stacks.values():
         assert {r["ResourceStatus"] for r in stack.resources.values()} == {"CREATE_COMPLETE"}
 
 
-def test_buckets_are_encrypted_private_owner_enforced_and_tls_only(dev: Stack) -> None:
-    s3 = client("s3")
-    for output in ("UploadBucket", "WorkBucket", "OutputBucket", "ArtifactBucket", "FrontendBucket"):
-        bucket = dev.outputs[output]
+def test_buckets_are_encrypted_private_owner_enforced_and_tls_only(stacks: dict[str, Stack]) -> None:
+    s3, dev = client("s3"), stacks["dev"]
+    buckets = [dev.outputs[output] for output in ("UploadBucket", "WorkBucket", "OutputBucket", "ArtifactBucket",
+                                                  "FrontendBucket")]
+    assert stacks["bootstrap"].outputs["TemplateBucket"] == "framefleet-dev-bootstrap-123456789012"
+    for bucket in [*buckets, stacks["bootstrap"].outputs["TemplateBucket"]]:
         (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
         assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -222,7 +228,8 @@ def test_valkey_is_replicated_encrypted_authenticated_and_reachable_only_from_ou
     ec2 = client("ec2")
     (redis_sg,) = ec2.describe_security_groups(GroupIds=[dev.physical("RedisSecurityGroup")])["SecurityGroups"]
     sources = {pair["GroupId"] for perm in redis_sg["IpPermissions"] for pair in perm["UserIdGroupPairs"]}
-    assert sources == {dev.physical("LambdaSecurityGroup"), dev.physical("WorkerSecurityGroup")}
+    assert sources == {dev.physical("LambdaSecurityGroup"), dev.physical("WorkerSecurityGroup"),
+                       dev.physical("NotifierSecurityGroup")}
     assert all(not perm.get("IpRanges") for perm in redis_sg["IpPermissions"])
     subnets = ec2.describe_subnets(SubnetIds=dev.outputs["PrivateSubnetIds"].split(","))["Subnets"]
     assert len({s["AvailabilityZone"] for s in subnets}) == 2
@@ -257,6 +264,44 @@ def test_services_without_initial_deploy_leave_the_desired_count_out(stacks: dic
     services = client("ecs").describe_services(cluster=prod.outputs["ClusterName"],
                                                services=["processor", "assembler"])["services"]
     assert [s["desiredCount"] for s in services] == [1, 1]
+
+
+def test_the_webhook_sender_runs_the_image_with_its_environment_and_no_inbound(stacks: dict[str, Stack]) -> None:
+    """Created at 0 tasks (dev, InitialDeploy=true), otherwise Notifiers; the playback settings
+    the Lambdas get; on the processors' subnets; a security group that only lets it out."""
+    ecs, ec2 = client("ecs"), client("ec2")
+    dev, prod = stacks["dev"], stacks["prod"]
+    for stack, count in ((dev, 0), (prod, PROD_NOTIFIERS)):
+        (service,) = ecs.describe_services(cluster=stack.outputs["ClusterName"],
+                                           services=[stack.outputs["NotifierServiceName"]])["services"]
+        assert service["desiredCount"] == count and stack.outputs["Notifiers"] == str(1 if stack is dev else count)
+        (processor,) = ecs.describe_services(cluster=stack.outputs["ClusterName"], services=["processor"])["services"]
+        network = service["networkConfiguration"]["awsvpcConfiguration"]
+        theirs = processor["networkConfiguration"]["awsvpcConfiguration"]
+        assert set(network["subnets"]) == set(theirs["subnets"])
+        assert network["assignPublicIp"] == theirs["assignPublicIp"]
+        assert network["securityGroups"] == [stack.physical("NotifierSecurityGroup")]
+    (service,) = ecs.describe_services(cluster=dev.outputs["ClusterName"], services=["notifier"])["services"]
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    # (moto's task definition handler keeps neither the size nor the roles: test_template checks them)
+    (container,) = task["containerDefinitions"]
+    assert container["image"] == f"{dev.outputs['RepositoryUri']}:bootstrap"
+    assert container["command"] == ["--role", "notifier"] and container["stopTimeout"] == 30
+    assert {e["name"]: e["value"] for e in container["environment"]} == {
+        "FRAMEFLEET_OUTPUT_BUCKET": dev.outputs["OutputBucket"],
+        "FRAMEFLEET_PLAYBACK_BASE_URL": dev.outputs["PlaybackBaseUrl"],
+        "FRAMEFLEET_PLAYBACK_SECRET_ARN": dev.outputs["PlaybackSecretArn"],
+        "REDIS_HOST": dev.outputs["RedisHost"], "REDIS_PORT": dev.outputs["RedisPort"],
+        "AWS_DEFAULT_REGION": REGION, "LOG_LEVEL": "INFO"}
+    assert container["secrets"] == [{"name": "REDIS_AUTH_TOKEN",
+                                     "valueFrom": dev.outputs["RedisAuthSecretArn"] + ":token::"}]
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/framefleet-dev/notifier"
+    (group,) = ec2.describe_security_groups(GroupIds=[dev.physical("NotifierSecurityGroup")])["SecurityGroups"]
+    assert group["IpPermissions"] == []  # (moto's handler drops egress rules: test_template checks them)
+    # No autoscaling: it runs its count.
+    resource = f"service/{dev.outputs['ClusterName']}/notifier"
+    assert client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"] == []
 
 
 def test_valkey_never_evicts(dev: Stack) -> None:
@@ -298,6 +343,10 @@ def test_task_roles_reach_only_their_prefixes(dev: Stack) -> None:
     assert not any(dev.outputs["UploadBucket"] in json.dumps(s) and "s3:PutObject" in json.dumps(s) for s in processor)
     assembler = statements("AssemblerTaskRole")
     assert not any(dev.outputs["UploadBucket"] in json.dumps(s) for s in assembler)
+    # The webhook sender: presigned download links and the playback signing key, nothing else.
+    assert statements("NotifierTaskRole") == [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": stream},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": dev.outputs["PlaybackSecretArn"]}]
 
 
 def _capacity(policy: dict[str, Any], threshold: float, backlog: float, maximum: int) -> int:
@@ -370,6 +419,7 @@ def test_outputs_fill_the_chalice_stage(dev: Stack) -> None:
     assert env["FRAMEFLEET_PLAYBACK_BASE_URL"] == dev.outputs["PlaybackBaseUrl"]
     assert env["FRAMEFLEET_PLAYBACK_SECRET_ARN"] == dev.outputs["PlaybackSecretArn"]
     assert "FRAMEFLEET_PLAYBACK_SECRET" not in env  # an ARN, never the value
+    assert env["FRAMEFLEET_MAX_PROCESSORS"] == dev.outputs["MaxProcessors"]  # the estimate's fleet
     assert stage["iam_role_arn"] == dev.outputs["LambdaRoleArn"]
     assert stage["security_group_ids"] == [dev.physical("LambdaSecurityGroup")]
     assert config["stages"]["prod"] == CHALICE_CONFIG["stages"]["prod"]  # other stages untouched

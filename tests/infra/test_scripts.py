@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from tests.infra.fake_aws import KVS_ARN, PLAYBACK_SECRET, PLAYBACK_SECRET_ARN
+from tests.infra.fake_aws import ACCOUNT, INLINE_TEMPLATE_LIMIT, KVS_ARN, PLAYBACK_SECRET, PLAYBACK_SECRET_ARN
 from tests.infra.helpers import CHECKOV_VENV, ROOT, tool
 
 FAKE = Path(__file__).with_name("fake_aws.py")
-SCRIPTS = ("stage.sh", "lib.sh", "deploy.sh", "destroy.sh", "admin.sh", "chalice_config.py", "template.yaml")
+SCRIPTS = ("stage.sh", "lib.sh", "deploy.sh", "destroy.sh", "admin.sh", "chalice_config.py", "template.yaml",
+           "bootstrap.yaml")
+TEMPLATE_BUCKET = f"framefleet-dev-bootstrap-{ACCOUNT}"
 
 
 @dataclass
@@ -40,6 +42,20 @@ class Result:
         """Position of the first call of ``prog`` starting with ``prefix`` (-1: none)."""
         for i, call in enumerate(self.calls):
             if call["prog"] == prog and call["argv"][:len(prefix)] == list(prefix):
+                return i
+        return -1
+
+    def stack_calls(self, operation: str, stack: str = "framefleet-dev") -> list[list[str]]:
+        """The ``aws cloudformation OPERATION`` calls on ``stack``."""
+        return [argv for argv in self.aws("cloudformation", operation)
+                if argv[argv.index("--stack-name") + 1] == stack]
+
+    def stack_index(self, operation: str, stack: str = "framefleet-dev") -> int:
+        """Position of the first ``aws cloudformation OPERATION`` call on ``stack`` (-1: none)."""
+        for i, call in enumerate(self.calls):
+            argv = call["argv"]
+            if call["prog"] == "aws" and argv[:2] == ["cloudformation", operation] \
+                    and argv[argv.index("--stack-name") + 1] == stack:
                 return i
         return -1
 
@@ -90,8 +106,8 @@ def ok(result: Result) -> Result:
     return result
 
 
-def stack_deploy_params(result: Result) -> dict[str, str]:
-    (call,) = result.aws("cloudformation", "deploy")
+def stack_deploy_params(result: Result, stack: str = "framefleet-dev") -> dict[str, str]:
+    (call,) = result.stack_calls("deploy", stack)
     values = call[call.index("--parameter-overrides") + 1:]
     values = values[:next((i for i, v in enumerate(values) if v.startswith("--")), len(values))]
     return dict(v.split("=", 1) for v in values)
@@ -129,8 +145,7 @@ def test_first_deploy_creates_the_service_linked_role_an_idle_stack_and_one_prin
     # A new stack: services created at 0 tasks; the image is pushed after it (no repository before).
     assert stack_deploy_params(result) == {"Stage": "dev", "ImageTag": "rev1", "MaxProcessors": "4",
                                            "UseNatGateway": "false", "InitialDeploy": "true"}
-    assert result.index("aws", "cloudformation", "deploy") < result.index("docker", "buildx") \
-        < result.index("chalice", "deploy")
+    assert result.stack_index("deploy") < result.index("docker", "buildx") < result.index("chalice", "deploy")
     # The first key: listed (none), created once through the admin Lambda, after chalice deploy.
     invocations = result.state["invocations"]
     assert [i["payload"] for i in invocations] == [
@@ -161,7 +176,7 @@ def test_redeploy_keeps_the_services_count_the_role_and_the_keys(sandbox: Sandbo
     assert result.aws("iam", "create-service-linked-role") == []  # it exists now
     assert stack_deploy_params(result)["InitialDeploy"] == "false"  # DesiredCount left out: autoscaling's stays
     # The repository exists: the new image is pushed before the stack names it.
-    assert result.index("docker", "buildx") < result.index("aws", "cloudformation", "deploy")
+    assert result.index("docker", "buildx") < result.stack_index("deploy")
     assert [i["payload"]["action"] for i in result.state["invocations"][before:]] == ["list_keys"]
     assert "API keys: 1 exist" in result.stdout and "ffk_" not in result.stdout
     assert len(result.state["keys"]) == 1
@@ -188,7 +203,7 @@ def test_a_stack_whose_creation_failed_is_deleted_and_created_again(sandbox: San
     assert failed.returncode != 0 and sandbox.state["stack"]["status"] == "ROLLBACK_COMPLETE"
     sandbox.state["create_fails"] = False
     result = ok(sandbox.run("deploy.sh"))
-    assert result.index("aws", "cloudformation", "delete-stack") < result.index("aws", "cloudformation", "deploy")
+    assert result.stack_index("delete-stack") < result.stack_index("deploy")
     assert stack_deploy_params(result)["InitialDeploy"] == "true"
     assert result.state["stack"]["status"] == "CREATE_COMPLETE"
 
@@ -213,7 +228,7 @@ def test_deploy_copies_the_playback_secret_into_the_key_value_store_without_show
     result = ok(sandbox.run("deploy.sh"))
     assert result.state["kvs"]["items"] == {"playback-secret": PLAYBACK_SECRET}
     # After the stack (which creates the store and the secret), before the API can sign anything.
-    assert result.index("aws", "cloudformation", "deploy") < result.index("aws", "secretsmanager", "get-secret-value") \
+    assert result.stack_index("deploy") < result.index("aws", "secretsmanager", "get-secret-value") \
         < result.index("aws", "cloudfront-keyvaluestore", "put-key") < result.index("chalice", "deploy")
     (describe,) = result.aws("cloudfront-keyvaluestore", "describe-key-value-store")
     assert describe[describe.index("--kvs-arn") + 1] == KVS_ARN
@@ -237,7 +252,57 @@ def test_the_playback_price_class_is_passed_only_when_asked_for(sandbox: Sandbox
     """Left out otherwise (the first deploy's test checks every parameter): `aws cloudformation
     deploy` then keeps the stack's value."""
     result = ok(sandbox.run("deploy.sh", stage="prod", PLAYBACK_PRICE_CLASS="PriceClass_All"))
-    assert stack_deploy_params(result)["PlaybackPriceClass"] == "PriceClass_All"
+    assert stack_deploy_params(result, "framefleet-prod")["PlaybackPriceClass"] == "PriceClass_All"
+
+
+def test_the_template_goes_through_the_bootstrap_stacks_bucket(sandbox: Sandbox) -> None:
+    """infra/template.yaml is over the inline limit (the fake CLI refuses it without --s3-bucket,
+    as the real one does); the bucket must exist before the main stack, so a small stack sent
+    inline makes it."""
+    assert (ROOT / "infra" / "template.yaml").stat().st_size > INLINE_TEMPLATE_LIMIT
+    assert (ROOT / "infra" / "bootstrap.yaml").stat().st_size < INLINE_TEMPLATE_LIMIT
+    result = ok(sandbox.run("deploy.sh"))
+    (bootstrap,) = result.stack_calls("deploy", "framefleet-dev-bootstrap")
+    assert bootstrap[bootstrap.index("--template-file") + 1] == "infra/bootstrap.yaml"
+    assert "--s3-bucket" not in bootstrap  # inline: its stack makes the bucket
+    (main,) = result.stack_calls("deploy")
+    assert main[main.index("--template-file") + 1] == "infra/template.yaml"
+    assert main[main.index("--s3-bucket") + 1] == TEMPLATE_BUCKET
+    assert result.stack_index("deploy", "framefleet-dev-bootstrap") < result.stack_index("deploy")
+    (uploaded,) = result.state["buckets"][TEMPLATE_BUCKET]
+    assert uploaded.endswith(".template")
+    # A redeploy: the bootstrap stack is deployed again (no change) and the same bucket used.
+    again = ok(sandbox.run("deploy.sh", IMAGE_TAG="rev2"))
+    (main,) = again.stack_calls("deploy")
+    assert main[main.index("--s3-bucket") + 1] == TEMPLATE_BUCKET
+    assert again.state["bootstrap"]["status"] == "UPDATE_COMPLETE"
+
+
+def test_a_bootstrap_stack_whose_creation_failed_is_created_again(sandbox: Sandbox) -> None:
+    sandbox.state = {"bootstrap": {"name": "framefleet-dev-bootstrap", "status": "ROLLBACK_COMPLETE", "outputs": [],
+                                   "resources": []}}
+    result = ok(sandbox.run("deploy.sh"))
+    assert result.stack_index("delete-stack", "framefleet-dev-bootstrap") \
+        < result.stack_index("deploy", "framefleet-dev-bootstrap") < result.stack_index("deploy")
+    assert result.state["bootstrap"]["status"] == "CREATE_COMPLETE"
+
+
+def test_the_webhook_sender_runs_the_stacks_count_from_the_first_deploy(sandbox: Sandbox) -> None:
+    """Created at 0 tasks (no image yet), it is set to the stack's Notifiers once the image is
+    pushed; NOTIFIERS changes that count, and later deploys without it keep it."""
+    result = ok(sandbox.run("deploy.sh"))
+    updates = {argv[argv.index("--service") + 1]: argv for argv in result.aws("ecs", "update-service")}
+    assert set(updates) == {"processor", "assembler", "notifier"}
+    assert updates["notifier"][updates["notifier"].index("--desired-count") + 1] == "1"
+    assert "--desired-count" not in updates["processor"] + updates["assembler"]  # autoscaling's
+    assert result.index("docker", "buildx") < result.index("aws", "ecs", "update-service")
+    assert result.state["services"]["notifier"] == {"desiredCount": 1, "deployments": 1}
+    scaled = ok(sandbox.run("deploy.sh", IMAGE_TAG="rev2", NOTIFIERS="3"))
+    assert stack_deploy_params(scaled)["Notifiers"] == "3"
+    assert scaled.state["services"]["notifier"]["desiredCount"] == 3
+    kept = ok(sandbox.run("deploy.sh", IMAGE_TAG="rev3"))
+    assert "Notifiers" not in stack_deploy_params(kept)
+    assert kept.state["services"]["notifier"] == {"desiredCount": 3, "deployments": 3}
 
 
 def test_a_cli_without_awscrt_gets_its_crt_extra_installed_in_its_own_venv(sandbox: Sandbox) -> None:
@@ -284,9 +349,11 @@ def test_a_rolled_back_stack_without_outputs_is_deleted(sandbox: Sandbox) -> Non
     sandbox.run("deploy.sh")
     assert sandbox.state["stack"]["outputs"] == []
     result = ok(sandbox.run("destroy.sh"))
-    assert result.aws("s3") == [] and result.aws("s3api") == []  # its buckets are gone already
-    assert len(result.aws("cloudformation", "delete-stack")) == 1
-    assert result.state["stack"] is None
+    # Its buckets are gone already; the bootstrap stack's holds the uploaded template.
+    assert [argv[2] for argv in result.aws("s3", "rm")] == [f"s3://{TEMPLATE_BUCKET}"]
+    assert len(result.stack_calls("delete-stack")) == 1
+    assert len(result.stack_calls("delete-stack", "framefleet-dev-bootstrap")) == 1
+    assert result.state["stack"] is None and result.state["bootstrap"] is None
     again = ok(sandbox.run("destroy.sh"))
     assert again.aws("cloudformation", "delete-stack") == []
 
@@ -294,7 +361,7 @@ def test_a_rolled_back_stack_without_outputs_is_deleted(sandbox: Sandbox) -> Non
 def test_destroy_empties_the_buckets_and_waits_for_the_lambda_network_interfaces(sandbox: Sandbox) -> None:
     deployed_stack(sandbox)
     buckets = sorted(sandbox.state["buckets"])
-    assert len(buckets) == 5
+    assert len(buckets) == 6 and TEMPLATE_BUCKET in buckets  # the stack's 5 and the bootstrap stack's
     result = ok(sandbox.run("destroy.sh"))
     assert [c["argv"][0] for c in result.calls if c["prog"] == "chalice"] == ["delete"]
     assert sorted(argv[2] for argv in result.aws("s3", "rm")) == [f"s3://{b}" for b in buckets]
@@ -305,8 +372,11 @@ def test_destroy_empties_the_buckets_and_waits_for_the_lambda_network_interfaces
     assert "3 network interface(s) of sg-lambda still in use" in result.stdout
     assert result.index("aws", "ec2", "delete-network-interface") < result.index("aws", "cloudformation",
                                                                                  "delete-stack")
-    assert len(result.aws("cloudformation", "delete-stack")) == 1
+    # The main stack first, then the bootstrap stack (its bucket emptied too).
+    assert [argv[3] for argv in result.aws("cloudformation", "delete-stack")] == [
+        "framefleet-dev", "framefleet-dev-bootstrap"]
     assert result.state["stack"] is None and "framefleet-dev is gone" in result.stdout
+    assert result.state["bootstrap"] is None and "framefleet-dev-bootstrap is gone" in result.stdout
     again = ok(sandbox.run("destroy.sh"))
     assert again.aws("cloudformation", "delete-stack") == [] and "no such stack" in again.stdout
 
@@ -315,7 +385,7 @@ def test_a_failed_deletion_is_retried(sandbox: Sandbox) -> None:
     deployed_stack(sandbox)
     sandbox.state["delete_failures"] = 1  # e.g. an interface released just too late
     result = ok(sandbox.run("destroy.sh"))
-    assert len(result.aws("cloudformation", "delete-stack")) == 2
+    assert len(result.stack_calls("delete-stack")) == 2
     assert "DELETE_FAILED" in result.stderr and result.state["stack"] is None
     # A stack left DELETE_FAILED by an earlier run is deleted too.
     deployed_stack(sandbox)

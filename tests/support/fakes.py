@@ -6,6 +6,7 @@ callers rely on; the real Redis/S3 adapters have their own tests against real se
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -20,6 +21,7 @@ from chalicelib.model.kinds import ACTIVE_STATES, JobState, QueueName
 from chalicelib.model.limits import Principal
 from chalicelib.model.settings import Settings
 from chalicelib.model.tasks import ReapedTask, Task, TaskSpec
+from chalicelib.model.webhooks import new_secret
 from chalicelib.stores.services import Services
 
 
@@ -135,6 +137,7 @@ class FakeJobs:
             return False
         now = time.time()
         job.update(fields, state=to_state, updated_at=now, **{f"t_{to_state}": now})
+        self._bump(job_id)
         return True
 
     def claim(self, job_id: str, token: str, stale_seconds: float) -> str:
@@ -173,6 +176,25 @@ class FakeJobs:
     def update(self, job_id: str, **fields: Any) -> None:
         fields.pop("state", None)
         self.records[job_id].update(fields, updated_at=time.time())
+        self._bump(job_id)
+
+    def record_published(self, job_id: str, segments: int) -> bool:
+        job = self.records[job_id]
+        first = not job.get("playable_at")
+        job.update(published_segments=segments, **({"playable_at": time.time()} if first else {}))
+        self._bump(job_id)
+        return first
+
+    def wait_for_change(self, job_id: str, since: int, timeout: float) -> int:
+        """No other writer can run while a fake waits: the version now is the answer."""
+        return int(self.records.get(job_id, {}).get("version", 0))
+
+    def waiting(self, owner: str, limit: int) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()
+
+    def _bump(self, job_id: str) -> None:
+        job = self.records[job_id]
+        job["version"] = int(job.get("version", 0)) + 1
 
     def bump(self, job_id: str, counter: str) -> int:
         job = self.records[job_id]
@@ -349,6 +371,62 @@ class FakeUsage:
 
 
 @dataclass
+class FakeWebhooks:
+    """Webhook endpoints in a dict (deliveries: only what a test puts in ``delivered``)."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    delivered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    max_endpoints: int = 20
+
+    def create_endpoint(self, owner: str, url: str, events: list[str], description: str = "") -> dict[str, Any]:
+        if sum(1 for e in self.records.values() if e["owner"] == owner) >= self.max_endpoints:
+            raise LimitExceededError(f"you already have {self.max_endpoints} webhook endpoints")
+        endpoint_id = f"ep_{len(self.records):016x}"
+        self.records[endpoint_id] = {"id": endpoint_id, "owner": owner, "url": url, "events": events,
+                                     "description": description, "secret": new_secret(), "state": "enabled",
+                                     "created_at": time.time()}
+        return dict(self.records[endpoint_id])
+
+    def endpoint(self, owner: str | None, endpoint_id: str) -> dict[str, Any]:
+        found = self.records.get(endpoint_id)
+        if found is None or (owner is not None and found["owner"] != owner):
+            raise NotFoundError(f"webhook endpoint {endpoint_id} not found")
+        return dict(found)
+
+    def endpoints(self, owner: str) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.records.values() if e["owner"] == owner]
+
+    def update_endpoint(self, owner: str, endpoint_id: str, **fields: Any) -> dict[str, Any]:
+        self.endpoint(owner, endpoint_id)
+        self.records[endpoint_id].update({k: v for k, v in fields.items() if v is not None})
+        return self.endpoint(owner, endpoint_id)
+
+    def rotate_secret(self, owner: str, endpoint_id: str, grace_seconds: float) -> dict[str, Any]:
+        old = self.endpoint(owner, endpoint_id)["secret"]
+        return self.update_endpoint(owner, endpoint_id, secret=new_secret(), previous_secret=old,
+                                    previous_until=time.time() + grace_seconds)
+
+    def delete_endpoint(self, owner: str, endpoint_id: str) -> None:
+        self.endpoint(owner, endpoint_id)
+        del self.records[endpoint_id]
+
+    def deliveries(self, owner: str, endpoint_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        self.endpoint(owner, endpoint_id)
+        return list(reversed(self.delivered.get(endpoint_id, [])))[:limit]
+
+    def delivery(self, owner: str, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+        for found in self.deliveries(owner, endpoint_id, 10**6):
+            if found["id"] == delivery_id:
+                return found
+        raise NotFoundError(f"delivery {delivery_id} not found")
+
+    def redeliver(self, owner: str, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+        found = self.delivery(owner, endpoint_id, delivery_id)
+        found.update(status="pending", redeliveries=int(found.get("redeliveries", 0)) + 1)
+        return found
+
+
+@dataclass
 class Fakes:
     """The fake stores behind one ``Services``."""
 
@@ -358,12 +436,13 @@ class Fakes:
     keys: FakeKeys
     queues: dict[QueueName, FakeQueue]
     usage: FakeUsage
+    webhooks: FakeWebhooks
 
 
 def fake_services(settings: Settings | None = None) -> Fakes:
     """A ``Services`` whose every store is an in-memory fake."""
-    jobs, storage, keys, usage = FakeJobs(), FakeStorage(), FakeKeys(), FakeUsage()
+    jobs, storage, keys, usage, webhooks = FakeJobs(), FakeStorage(), FakeKeys(), FakeUsage(), FakeWebhooks()
     queues = {name: FakeQueue(name) for name in QueueName}
-    services = Services(settings or Settings(), FakePing(), storage, jobs, dict(queues), keys, usage)
-    return Fakes(services, jobs, storage, keys, queues, usage)
+    services = Services(settings or Settings(), FakePing(), storage, jobs, dict(queues), keys, usage, webhooks)
+    return Fakes(services, jobs, storage, keys, queues, usage, webhooks)
 

@@ -4,33 +4,16 @@ tests/integration."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-from app import app
 from chalicelib.model.errors import StorageError, StorageRejectedError
 from chalicelib.model.kinds import JobState, TaskKind
-from chalicelib.stores.services import use_services
-from tests.support.fakes import Fakes, fake_services
+from tests.support.fakes import Fakes
 from tests.support.media import MEDIA
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    found = fake_services()
-    use_services(found.services)
-    yield found
-    use_services(None)
-
-
-@pytest.fixture
-def client() -> Iterator[Client]:
-    with Client(app) as c:
-        yield c
 
 
 def call(client: Client, fakes: Fakes, method: str, path: str, body: Any = None, owner: str = "alice",

@@ -12,6 +12,7 @@ from chalicelib.model.ladder import Rung
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Chunk, Plan
 from workers.media.binary import ffmpeg_binary
+from workers.media.images import ChunkImages
 
 AUDIO_RATE = 48_000
 AUDIO_CHANNELS = 2
@@ -73,13 +74,16 @@ def rung_filter(rung: Rung) -> str:
     return f"scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv,setsar=1,format=yuv420p"
 
 
-def ladder_filter(chunk: Chunk, plan: Plan, rungs: tuple[Rung, ...]) -> str:
-    """Decode once, [pre-roll trim,] start at t=0, then split into one scaled branch per rung."""
+def ladder_filter(chunk: Chunk, plan: Plan, rungs: tuple[Rung, ...], images: ChunkImages | None = None) -> str:
+    """Decode once, [pre-roll trim,] start at t=0, then split into one scaled branch per rung
+    [and one for the chunk's poster candidates and storyboard tiles]."""
+    extra = images is not None and not images.empty
     head = [f"trim=start={chunk.keep_from:.6f}"] if chunk.keep_from > 0 else []
-    head += ["setpts=PTS-STARTPTS", f"split={len(rungs)}"]
-    branches = "".join(f"[s{i}]" for i in range(len(rungs)))
+    head += ["setpts=PTS-STARTPTS", f"split={len(rungs) + extra}"]
+    branches = "".join(f"[s{i}]" for i in range(len(rungs))) + ("[img]" if extra else "")
     scaled = ";".join(f"[s{i}]{rung_filter(r)}[v{i}]" for i, r in enumerate(rungs))
-    return f"[0:{plan.video_index}]{','.join(head)}{branches};{scaled}"
+    pictures = f";{images.filter('img')}" if images is not None and extra else ""
+    return f"[0:{plan.video_index}]{','.join(head)}{branches};{scaled}{pictures}"
 
 
 def rate_args(rung: Rung) -> list[str]:
@@ -110,9 +114,10 @@ def rung_path(out_dir: str, rung: Rung) -> str:
 
 
 def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str,
-                rungs: tuple[Rung, ...] | None = None) -> list[str]:
+                rungs: tuple[Rung, ...] | None = None, images: ChunkImages | None = None) -> list[str]:
     """ffmpeg argv: decode frames [start_frame, start_frame + frame_count) of ``source`` once and
-    encode every rung of ``rungs`` (default: the plan's ladder) to its own fragmented MP4."""
+    encode every rung of ``rungs`` (default: the plan's ladder) to its own fragmented MP4 [and
+    ``images``' JPEGs from the same decoded frames]."""
     rungs = plan.rungs if rungs is None else rungs
     outputs: list[str] = []
     for i, rung in enumerate(rungs):
@@ -136,8 +141,9 @@ def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, o
         *(["-copyts"] if chunk.keep_from > 0 else []),
         *_seek_args(chunk.seek),
         *sandbox.input_args(source),
-        "-filter_complex", ladder_filter(chunk, plan, rungs),
+        "-filter_complex", ladder_filter(chunk, plan, rungs, images),
         *outputs,
+        *(images.outputs(out_dir) if images is not None and not images.empty else []),
     ]
 
 
@@ -226,10 +232,12 @@ def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: Encod
 
 
 def encode_ladder(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str, *,
-                  timeout: float, cancel: threading.Event | None = None) -> dict[str, str]:
-    """Encode one chunk's every rung into ``out_dir``; rung id → its fragmented MP4."""
-    sandbox.run(ladder_argv(source, chunk, plan, options, out_dir), timeout, what=f"encoding chunk {chunk.index}",
-                cancel=cancel, network=sandbox.is_remote(source), workdir=out_dir)
+                  timeout: float, cancel: threading.Event | None = None,
+                  images: ChunkImages | None = None) -> dict[str, str]:
+    """Encode one chunk's every rung [and ``images``] into ``out_dir``; rung id → its fragmented MP4."""
+    sandbox.run(ladder_argv(source, chunk, plan, options, out_dir, images=images), timeout,
+                what=f"encoding chunk {chunk.index}", cancel=cancel, network=sandbox.is_remote(source),
+                workdir=out_dir)
     return {rung.id: rung_path(out_dir, rung) for rung in plan.rungs}
 
 

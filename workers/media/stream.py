@@ -8,14 +8,9 @@ from typing import Any
 from chalicelib.model.errors import VerificationError
 from chalicelib.model.kinds import PartName, PartState, chunk_part
 from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
+from chalicelib.model.playback import INIT as INIT  # re-exported: the API reads segments too (thumbnails)
+from chalicelib.model.playback import segment_name as segment_name
 from workers.media.package import AUDIO_ID
-
-INIT = "init.mp4"
-
-
-def segment_name(number: int) -> str:
-    """A media segment's file name in its rendition folder (DASH ``$Number$.m4s``)."""
-    return f"{number}.m4s"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from workers.media.mux import remux
 from workers.media.package import AUDIO_ID
 from workers.media.stream import INIT, Index, segment_name
 from workers.media.verify import verify_output, verify_stream
+from workers.tasks.images import publish_poster, write_storyboard
 from workers.tasks.publish import location, publish_final, renditions
 
 DOWNLOADS = 8  # segments fetched at once for the MP4
@@ -29,7 +30,8 @@ def assemble_job(svc: Services, task: Task, cancel: threading.Event) -> None:
     """Finish ``task``'s job.
 
     1. Check the stream against the plan from the part records (no segment is read).
-    2. Write the VOD playlists and the DASH manifest.
+    2. Write the VOD playlists, the DASH manifest and the storyboard's WebVTT (and the poster, if
+       no chunk task could).
     3. If the job wants the MP4: fetch the top H.264 rung's and the audio's segments, remux,
        verify, upload.
     4. Record the output and clean up the work files (or, if cancelled meanwhile, the output).
@@ -46,7 +48,9 @@ def assemble_job(svc: Services, task: Task, cancel: threading.Event) -> None:
     verify_stream(plan, index, parts)
     check_cancel(cancel)
     output: dict[str, Any] = {"outputs": list(options.outputs), "renditions": renditions(index),
-                              "source_size": job.get("size")}
+                              "source_size": job.get("size"), "storyboard": write_storyboard(svc, job_id, plan, parts)}
+    if job.get("poster_time") is None:  # no chunk could publish it (its task died just after the part)
+        publish_poster(svc, job_id, plan, parts)
     key = None
     if "mp4" in options.outputs:
         key = output_key(job_id, job.get("filename") or "video.mp4")

@@ -9,16 +9,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from chalicelib.logs import get_logger
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import JobState, PartName, PartState, TaskKind, part_of, task_payload
+from chalicelib.model.kinds import FINAL_STATES, JobState, PartName, PartState, TaskKind, part_of, task_payload
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
+from chalicelib.model.playback import stream_prefix
 from chalicelib.model.tasks import Task, TaskSpec
 from chalicelib.stores.services import Services
 from workers.cancel import check_cancel
 from workers.media.encode import SEGMENT_LIST, encode_audio, encode_ladder
+from workers.media.images import ChunkImages, made_images
 from workers.media.package import Track, package_audio, package_chunk
+from workers.tasks.images import candidate_prefix, publish_poster, upload_images
 from workers.tasks.publish import location, publish_progress, upload_track
 from workers.tasks.sources import local_source
 
@@ -28,10 +32,11 @@ AUDIO_POLL_SECONDS = 0.5
 def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
     """Encode the part named by ``task`` from a local copy of the source (the encoder has no network).
 
-    1. Encode (a chunk: every rung at once from one decode; audio: the whole track, its segments
-       published while the encode runs).
-    2. Package and check the segments, upload them to their final names.
-    3. Record the part (its segments' durations and sizes) and publish the playlists so far.
+    1. Encode (a chunk: every rung, its poster candidates and storyboard tiles at once from one
+       decode; audio: the whole track, its segments published while the encode runs).
+    2. Package and check the segments, upload them (and a chunk's images) to their final names.
+    3. Record the part (its segments' durations and sizes, its tiles) and publish the playlists
+       so far, and the poster once the chunks of its window are done.
     """
     job_id = task.payload["job_id"]
     job = svc.jobs.get(job_id)
@@ -44,17 +49,21 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
     check_cancel(cancel)
     bucket, prefix = location(svc, job_id, options)
     started = time.monotonic()
+    pictures: dict[str, Any] = {}  # a chunk's poster candidates and storyboard tiles
     with tempfile.TemporaryDirectory(prefix="ff-part-", dir=settings.work_dir or None) as tmp:
         if task.payload["kind"] == TaskKind.AUDIO:
             tracks = [_audio(svc, job_id, ProbeResult.from_dict(job["source"]), plan, source, tmp, bucket, prefix,
                              cancel)]
         else:
             chunk = plan.chunks[int(task.payload["index"])]
-            files = encode_ladder(source, chunk, plan, options, tmp, timeout=settings.encode_timeout, cancel=cancel)
+            images = ChunkImages.of(plan, chunk)
+            files = encode_ladder(source, chunk, plan, options, tmp, timeout=settings.encode_timeout, cancel=cancel,
+                                  images=images)
             check_cancel(cancel)
             tracks = package_chunk(plan, chunk, files)
             for track in tracks:
                 upload_track(svc, bucket, prefix, track)
+            pictures = upload_images(svc, job_id, part, made_images(images, tmp))
     check_cancel(cancel)
     status: dict[str, Any] = {"state": PartState.DONE, "attempt": task.attempt,
                               "seconds": round(time.monotonic() - started, 3),
@@ -62,13 +71,32 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
                               "tracks": {t.id: t.record() for t in tracks}}
     if task.payload["kind"] != TaskKind.AUDIO:
         status["frames"] = plan.chunks[int(task.payload["index"])].frame_count
+        status.update(pictures)
     assembly = TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.ASSEMBLE))
     outcome = svc.jobs.complete_part(job_id, part, status, assembly)
     if outcome == "ignored" and svc.jobs.state(job_id) in (JobState.FAILED, JobState.CANCELLED):
-        # The job ended while we encoded and its stream was taken down: so are our segments.
+        # The job ended while we encoded and its stream was taken down: so are our segments
+        # (and our images, in the output bucket even when the segments are scratch).
         svc.storage.delete_prefix(bucket, prefix)
-    elif outcome != "duplicate":  # a duplicate wrote the same names with the same bytes
+        svc.storage.delete_prefix(settings.output_bucket, stream_prefix(job_id))
+        svc.storage.delete_prefix(settings.work_bucket, candidate_prefix(job_id))
+    elif outcome == "duplicate":  # it wrote the same names with the same bytes
+        if "poster" in status and svc.jobs.state(job_id) in FINAL_STATES:
+            svc.storage.delete_prefix(settings.work_bucket, candidate_prefix(job_id, part))  # its work files are gone
+    else:
         publish_progress(svc, job_id)
+        if "poster" in status:
+            _poster(svc, job_id, plan)
+
+
+def _poster(svc: Services, job_id: str, plan: Plan) -> None:
+    """Publish the poster if this chunk completed the poster window (the assembly does otherwise)."""
+    if svc.jobs.get(job_id).get("poster_time") is not None:
+        return
+    try:
+        publish_poster(svc, job_id, plan, svc.jobs.parts(job_id))
+    except Exception:  # noqa: BLE001 - the part is recorded: the assembly publishes the poster instead
+        get_logger().warning("poster not published yet", exc_info=True)
 
 
 def _audio(svc: Services, job_id: str, probe: ProbeResult, plan: Plan, source: str, tmp: str, bucket: str,

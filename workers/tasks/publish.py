@@ -59,7 +59,8 @@ def write_index(svc: Services, bucket: str, prefix: str, index: Index, options: 
 
 
 def publish_progress(svc: Services, job_id: str) -> None:
-    """Publish the EVENT playlists of what is done so far; record ``playable_at`` the first time.
+    """Publish the EVENT playlists of what is done so far; the first time, the job becomes
+    playable (``playable_at`` and the ``job.playable`` event).
 
     1. Take the job's publish lock; if another worker holds it, that worker publishes our part
        too (step 4), so return.
@@ -83,8 +84,7 @@ def publish_progress(svc: Services, job_id: str) -> None:
                 return
             bucket, prefix = location(svc, job_id, options)
             write_index(svc, bucket, prefix, index, options)
-            svc.jobs.update(job_id, published_segments=index.segments,
-                            **({} if job.get("playable_at") else {"playable_at": time.time()}))
+            svc.jobs.record_published(job_id, index.segments)
         finally:
             svc.jobs.unlock(job_id, LOCK, token)
         if collect(plan, svc.jobs.parts(job_id)).segments <= index.segments:

@@ -97,7 +97,7 @@ export function App({ config }: { config: RuntimeConfig }) {
   return (
     <div className="min-h-screen">
       <Header settingsOpen={settingsOpen} onToggleSettings={() => setSettingsOpen((open) => !open)} live={snapshot.polling} />
-      {settingsOpen && <SettingsPanel apiKey={apiKey} defaultKey={config.apiKey} onSave={saveKey} onClose={() => setSettingsOpen(false)} />}
+      {settingsOpen && <SettingsPanel apiKey={apiKey} defaultKey={config.apiKey} onSave={saveKey} onClose={() => setSettingsOpen(false)} api={services.api} />}
       <main className="mx-auto flex max-w-6xl flex-col gap-4 p-3 sm:p-4">
         {route.name === 'job' ? (
           <JobDetail

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { useNow } from '../hooks/useNow'
 import { ApiError } from '../lib/api'
 import { cardBar, cardStatus, stageSteps } from '../lib/cards'
@@ -10,6 +10,8 @@ import { canPlayNow, embedPageUrl, embedSnippet, linkExpiryNote, playbackOf, typ
 import { isFinal, type Job } from '../lib/types'
 import type { UploadView } from '../lib/uploadView'
 import { ChunkStrip } from './ChunkStrip'
+import { Forecast } from './Forecast'
+import { PlayerVideo } from './PlayerVideo'
 import { StageSteps } from './StageSteps'
 import { StateBadge } from './StateBadge'
 import { StreamPlayer } from './StreamPlayer'
@@ -42,6 +44,8 @@ export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, ba
       setLoad(err instanceof ApiError && err.status === 404 ? { kind: 'missing' } : { kind: 'error', problem: describeError(err, 'load this job') })
     })
   }, [jobId, store, attempt])
+  // Followed live while shown: a change appears as soon as the API has it; left when closed.
+  useEffect(() => store.watch(jobId), [jobId, store])
   const job = snapshot.jobs.find((j) => j.job_id === jobId) ?? store.job(jobId)
   const upload = uploads.find((u) => u.jobId === jobId) ?? null
   const now = useNow(job ? !isFinal(job.state) : false)
@@ -91,6 +95,7 @@ export function JobDetail({ jobId, store, snapshot, uploads, actions, apiUrl, ba
                 <h3 id="options-title" className="mb-2 text-sm font-semibold">Options used</h3>
                 <Facts items={optionFacts(job.options)} columns={2} testId="options-used" />
               </section>
+              <Forecast job={job} now={now} />
               <StageTimes job={job} now={now} />
               {job.parts && job.progress.chunks_total > 0 && (
                 <section aria-labelledby="chunks-title">
@@ -131,6 +136,7 @@ function Outcome({ job, upload, now, store, actions, autoPlay }: OutcomeProps) {
       hls={playback.hls}
       dash={playback.dash}
       poster={job.poster_url}
+      storyboard={job.storyboard_url}
       autoPlay={playing}
       onRefresh={() => store.load(job.job_id, { freshLinks: true })}
     />
@@ -162,7 +168,7 @@ function OutcomeBody({ job, upload, now, store, actions, playback, streaming, on
     return (
       <div className="flex flex-col gap-3">
         {expired}
-        {!streaming && mp4 && <Mp4Player url={mp4} poster={job.poster_url} />}
+        {!streaming && mp4 && <Mp4Player url={mp4} poster={job.poster_url} storyboard={job.storyboard_url} />}
         {!streaming && !mp4 && !expired && <p className={`text-sm ${MUTED}`}>This job made no MP4 and its stream cannot be played here.</p>}
         {mp4 && (
           <div className="flex flex-wrap gap-2">
@@ -221,19 +227,12 @@ function OutcomeBody({ job, upload, now, store, actions, playback, streaming, on
 }
 
 /** The MP4 itself (a job without a stream, or a browser without MSE). */
-function Mp4Player({ url, poster }: { url: string; poster: string | null | undefined }) {
+function Mp4Player({ url, poster, storyboard }: { url: string; poster: string | null | undefined; storyboard: string | null | undefined }) {
+  const video = useRef<HTMLVideoElement>(null)
   return (
-    <video
-      controls
-      preload="auto"
-      playsInline
-      src={url}
-      poster={poster ?? undefined}
-      data-testid="player"
-      className="aspect-video max-h-[70vh] w-full rounded-lg bg-black"
-    >
-      Your browser cannot play this video; use the download button.
-    </video>
+    <div className="flex flex-col gap-2">
+      <PlayerVideo video={video} src={url} poster={poster} storyboard={storyboard} />
+    </div>
   )
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react'
 import { renditionLabel, streamIdentity, type StreamFormat } from '../lib/playback'
 import { INITIAL_VIEW, StreamController, type StreamView } from '../lib/streamController'
+import { PlayerVideo } from './PlayerVideo'
 import { Button, FIELD, MUTED, Notice, ProblemText } from './ui'
 
 interface StreamPlayerProps {
@@ -8,7 +9,10 @@ interface StreamPlayerProps {
   hls: string
   /** DASH MPD of the same segments, once the job is done. */
   dash: string | null
+  /** The video's still frame, shown until it plays. */
   poster?: string | null | undefined
+  /** WebVTT of the storyboard: a seek bar with previews on hover (once the job is done). */
+  storyboard?: string | null | undefined
   /** Start playing once loaded (the user pressed "Play now"). */
   autoPlay?: boolean
   /** Fetch fresh links (before a retry: a link may have expired). */
@@ -22,7 +26,7 @@ const FORMAT_LABELS: Record<StreamFormat, string> = { hls: 'HLS', dash: 'DASH' }
  * rendition, and what plays now. The links are re-signed on every poll: the player reloads only
  * when the stream itself (the URL without its token) or the format changes.
  */
-export function StreamPlayer({ hls, dash, poster, autoPlay = false, onRefresh }: StreamPlayerProps) {
+export function StreamPlayer({ hls, dash, poster, storyboard, autoPlay = false, onRefresh }: StreamPlayerProps) {
   const id = useId()
   const video = useRef<HTMLVideoElement>(null)
   const controller = useRef<StreamController | null>(null)
@@ -96,17 +100,7 @@ export function StreamPlayer({ hls, dash, poster, autoPlay = false, onRefresh }:
       data-bandwidth={active ? active.videoBandwidth || active.bandwidth : ''}
       data-error-codes={view.errorCodes.join(',')}
     >
-      <video
-        ref={video}
-        controls
-        playsInline
-        preload="auto"
-        poster={poster ?? undefined}
-        data-testid="player"
-        className="aspect-video max-h-[70vh] w-full rounded-lg bg-black"
-      >
-        Your browser cannot play this video; use the download button.
-      </video>
+      <PlayerVideo video={video} poster={poster} storyboard={storyboard} />
       <div className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm">
         {dash && (
           <div role="group" aria-label="Stream format" className="inline-flex rounded-md" data-testid="format-toggle">

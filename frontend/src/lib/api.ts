@@ -8,6 +8,8 @@ import type {
   JobOptions,
   JobPage,
   UploadedPart,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from './types'
 
 export class ApiError extends Error {
@@ -55,6 +57,13 @@ export interface NewJob {
   height?: number
 }
 
+/** The long poll of GET /jobs/{id}: at most 25 s (API Gateway ends a request at 29). */
+export interface LongPoll {
+  seconds: number
+  /** The job's ``version`` the caller has. */
+  since: number
+}
+
 export class Api {
   readonly #baseUrl: string
   readonly #apiKey: () => string
@@ -92,8 +101,13 @@ export class Api {
     return this.request('POST', '/jobs', job)
   }
 
-  getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
-    return this.request('GET', `/jobs/${enc(jobId)}`, undefined, signal)
+  /**
+   * GET /jobs/{id}; with ``wait``: a long poll, answered as soon as the job's version is newer
+   * than ``since`` (or after ``seconds`` with the job unchanged; a final job answers at once).
+   */
+  getJob(jobId: string, signal?: AbortSignal, wait?: LongPoll): Promise<Job> {
+    const query = wait ? `?wait=${wait.seconds}&since=${wait.since}` : ''
+    return this.request('GET', `/jobs/${enc(jobId)}${query}`, undefined, signal)
   }
 
   /** One page of the caller's jobs matching ``query``; ``before`` is the previous page's ``next``. */
@@ -135,6 +149,28 @@ export class Api {
 
   async abortMultipart(jobId: string, uploadId: string): Promise<void> {
     await this.request('DELETE', `/jobs/${enc(jobId)}/multipart/${enc(uploadId)}`)
+  }
+
+  async listWebhooks(): Promise<WebhookEndpoint[]> {
+    return (await this.request<{ webhooks: WebhookEndpoint[] }>('GET', '/webhooks')).webhooks
+  }
+
+  /** POST /webhooks: the new endpoint with its signing secret (the only time the API shows it). */
+  createWebhook(url: string, events: readonly string[] = []): Promise<WebhookEndpoint> {
+    return this.request('POST', '/webhooks', events.length ? { url, events } : { url })
+  }
+
+  async deleteWebhook(endpointId: string): Promise<void> {
+    await this.request('DELETE', `/webhooks/${enc(endpointId)}`)
+  }
+
+  async listDeliveries(endpointId: string, limit = 20): Promise<WebhookDelivery[]> {
+    return (await this.request<{ deliveries: WebhookDelivery[] }>('GET', `/webhooks/${enc(endpointId)}/deliveries?limit=${limit}`)).deliveries
+  }
+
+  /** Send a delivery again now (the same webhook-id: receivers dedupe). */
+  redeliver(endpointId: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.request('POST', `/webhooks/${enc(endpointId)}/deliveries/${enc(deliveryId)}/redeliver`)
   }
 }
 

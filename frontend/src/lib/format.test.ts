@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   bitDepthOf, displayName, dynamicRange, formatBitrate, formatBytes, formatChannels, formatClock, formatCodec, formatContainer,
   formatDuration, formatEta, formatFps, formatRelative, formatResolution, formatRotation, formatSampleRate, formatSizeChange,
-  formatSpeed, formatTimestamp, sizeChange,
+  formatSpan, formatSpeed, formatTimestamp, formatUsd, sizeChange,
 } from './format'
 
 describe('formatBytes', () => {
@@ -127,5 +127,32 @@ describe('media facts', () => {
     expect(formatRotation(180)).toBe('180°')
     expect(displayName('a.mp4', 'abcdef0123')).toBe('a.mp4')
     expect(displayName(null, 'abcdef0123')).toBe('job abcdef01')
+  })
+})
+
+describe('formatUsd', () => {
+  it('shows fractions of a cent with two significant digits, dollars with cents', () => {
+    expect(formatUsd(7.3e-05)).toBe('$0.000073')
+    expect(formatUsd(0.000109)).toBe('$0.00011')
+    expect(formatUsd(0.0123)).toBe('$0.012')
+    expect(formatUsd(0.1)).toBe('$0.10')
+    expect(formatUsd(0.0999)).toBe('$0.10')
+    expect(formatUsd(12.5)).toBe('$12.50')
+    expect(formatUsd(0)).toBe('$0')
+    expect(formatUsd(1e-9)).toBe('under $0.000001')
+    expect(formatUsd(null)).toBe('–')
+    expect(formatUsd(Number.NaN)).toBe('–')
+  })
+})
+
+describe('formatSpan', () => {
+  it('keeps a decimal below 10 s, then whole seconds, minutes and hours', () => {
+    expect(formatSpan(3.44)).toBe('3.4 s')
+    expect(formatSpan(42.4)).toBe('42 s')
+    expect(formatSpan(75)).toBe('1 min 15 s')
+    expect(formatSpan(120)).toBe('2 min')
+    expect(formatSpan(3725)).toBe('1 h 2 min')
+    expect(formatSpan(7200)).toBe('2 h')
+    expect(formatSpan(-1)).toBe('–')
   })
 })

@@ -182,3 +182,25 @@ export function formatRotation(degrees: number | null | undefined): string {
 export function displayName(filename: string | null | undefined, jobId: string): string {
   return filename && filename.trim() ? filename : `job ${jobId.slice(0, 8)}`
 }
+
+/** US dollars, two significant digits below a dollar (a job's worker-seconds cost fractions of a cent):
+ *  0.000073 → "$0.000073", 0.0123 → "$0.012", 12.5 → "$12.50". */
+export function formatUsd(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined || !Number.isFinite(usd) || usd < 0) return '–'
+  if (usd === 0) return '$0'
+  if (usd < 0.000001) return 'under $0.000001'
+  if (usd >= 1) return `$${usd.toFixed(2)}`
+  const digits = Math.max(2, 1 - Math.floor(Math.log10(usd)))
+  return `$${usd.toFixed(digits).replace(/(\.\d{2}\d*?)0+$/, '$1')}`
+}
+
+/** A span of seconds: 3.44 → "3.4 s", 75 → "1 min 15 s", 3725 → "1 h 2 min". */
+export function formatSpan(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–'
+  if (seconds < 10) return `${seconds.toFixed(1)} s`
+  if (seconds < 60) return `${Math.round(seconds)} s`
+  const total = Math.round(seconds)
+  if (total < 3600) return total % 60 ? `${Math.floor(total / 60)} min ${total % 60} s` : `${total / 60} min`
+  const minutes = Math.round(total / 60)
+  return minutes % 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes / 60} h`
+}

@@ -1,19 +1,30 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Api } from './api'
-import { JobsStore, PAGE } from './jobsStore'
-import { makeJob } from './testing'
+import { JobsStore, MAX_WATCHED, PAGE, type WatcherFactory } from './jobsStore'
+import { FakeJobs, makeJob } from './testing'
 import type { Job, JobState } from './types'
+import { JobWatcher } from './watcher'
 
 /** GET /jobs, GET /jobs/{id} and POST /jobs/delete over an in-memory list, as the API contract says. */
 class FakeServer {
-  jobs: Job[] = []
+  /** GET /jobs/{id}, long polls included. */
+  readonly one = new FakeJobs()
   requests: string[] = []
+
+  get jobs(): Job[] {
+    return [...this.one.jobs.values()]
+  }
+
+  set jobs(list: Job[]) {
+    this.one.jobs.clear()
+    for (const job of list) this.one.put(job)
+  }
 
   add(count: number, state: JobState = 'done', name = (i: number) => `clip-${i}.mp4`): void {
     const start = this.jobs.length
     for (let i = 0; i < count; i += 1) {
       const n = start + i
-      this.jobs.push(makeJob(`j${String(n).padStart(3, '0')}`, state, { filename: name(n), created_at: 1_700_000_000 + n }))
+      this.one.put(makeJob(`j${String(n).padStart(3, '0')}`, state, { filename: name(n), created_at: 1_700_000_000 + n }))
     }
   }
 
@@ -39,24 +50,26 @@ class FakeServer {
       this.jobs = this.jobs.filter((j) => !ids.includes(j.job_id))
       return Response.json({ deleted, not_found: ids.filter((id) => !deleted.includes(id)) })
     }
-    const id = /^\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
-    const job = this.jobs.find((j) => j.job_id === id)
-    return job ? Response.json({ ...job, parts: job.parts ?? {} }) : Response.json({ error: 'job not found' }, { status: 404 })
+    return (await this.one.get(url, init?.signal)) ?? Response.json({ error: 'no such route' }, { status: 404 })
   }) as typeof fetch
 }
 
 let store: JobsStore | null = null
 afterEach(() => store?.stop())
 
-function setup(server: FakeServer, uploadedHere: string[] = []): JobsStore {
+function setup(server: FakeServer, uploadedHere: string[] = [], watcher?: WatcherFactory): JobsStore {
   store = new JobsStore(new Api({ baseUrl: '', apiKey: () => '', fetchImpl: server.fetch }), {
     uploading: () => false, uploadedHere: () => new Set(uploadedHere),
-  })
+  }, watcher)
   return store
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5))
+/** Long polls of ``seconds`` (the real ones wait 20 s), plain polls from 50 ms after a 429. */
+const waitingFor = (seconds: number): WatcherFactory => (api, id, since, onJob, onEnd) =>
+  new JobWatcher(api, id, since, onJob, onEnd, { waitSeconds: seconds, policy: { min: 50, max: 200, factor: 2 } })
+
+async function until(check: () => boolean, what: string, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !check(); i += 1) await new Promise((r) => setTimeout(r, 5))
   if (!check()) throw new Error(`never: ${what}`)
 }
 
@@ -134,5 +147,90 @@ describe('JobsStore pages', () => {
     expect(outcome).toEqual({ deleted: ['j001', 'j003'], notFound: ['nope'], problem: null })
     expect(s.getSnapshot().jobs.map((j) => j.job_id)).toEqual(['j004', 'j002', 'j000'])
     expect(server.requests).toContain('POST /jobs/delete')
+  })
+})
+
+describe('JobsStore live follow (long polls)', () => {
+  it('shows a change of the job on screen as soon as the API has it, without a poll tick', async () => {
+    const server = new FakeServer()
+    server.add(1, 'encoding')
+    const s = setup(server, [], waitingFor(5))
+    await s.load('j000')
+    const unwatch = s.watch('j000')
+    await until(() => server.one.waiting === 1, 'the long poll to wait')
+    const version = server.one.jobs.get('j000')?.version
+    expect(server.one.requests.at(-1)).toBe(`GET /jobs/j000?wait=5&since=${version}`)
+    const asked = server.requests.length
+    const changedAt = performance.now()
+    server.one.change('j000', { state: 'assembling' })
+    await until(() => s.job('j000')?.state === 'assembling', 'the new state')
+    expect(performance.now() - changedAt).toBeLessThan(100)
+    // The long poll's own answer brought it (besides the next long poll, maybe a list poll the new state asked for).
+    expect(server.requests.slice(asked).filter((r) => r.startsWith('GET /jobs/j000') && !r.includes('wait='))).toEqual([])
+    unwatch()
+  })
+
+  it('opens at most MAX_WATCHED long polls however many jobs run, and hands a slot on when one ends', async () => {
+    const server = new FakeServer()
+    server.add(6, 'encoding')
+    const s = setup(server, [], waitingFor(5))
+    s.kick()
+    await until(() => s.getSnapshot().loaded && server.one.waiting === MAX_WATCHED, 'the long polls')
+    expect(s.watched()).toEqual(['j005', 'j004']) // the newest listed first
+    await new Promise((r) => setTimeout(r, 50))
+    expect(server.one.peakWaiting).toBe(MAX_WATCHED)
+    server.one.change('j005', { state: 'done' })
+    await until(() => s.watched().sort().join() === 'j003,j004', 'the next running job to be followed')
+    expect(server.one.peakWaiting).toBe(MAX_WATCHED)
+    expect(s.getSnapshot().jobs.find((j) => j.job_id === 'j005')?.state).toBe('done')
+  })
+
+  it('follows the job on screen before the listed ones, and aborts its long poll when the view closes', async () => {
+    const server = new FakeServer()
+    server.add(3, 'encoding')
+    server.add(1, 'awaiting_upload') // j003: an interrupted upload, not followed unless on screen
+    const s = setup(server, [], waitingFor(5))
+    s.kick()
+    await until(() => s.getSnapshot().loaded && s.watched().length === MAX_WATCHED, 'the listed jobs followed')
+    expect(s.watched()).toEqual(['j002', 'j001'])
+    const unwatch = s.watch('j003')
+    expect(s.watched().sort()).toEqual(['j002', 'j003'])
+    await until(() => server.one.aborted === 1, 'the dropped long poll to be aborted')
+    unwatch()
+    await until(() => server.one.aborted === 2, 'the closed view\'s long poll to be aborted')
+    expect(s.watched().sort()).toEqual(['j001', 'j002'])
+    s.stop()
+    await until(() => server.one.waiting === 0, 'every long poll to end')
+  })
+
+  it('does not ask for the details of a followed job in the list poll', async () => {
+    const server = new FakeServer()
+    server.add(1, 'encoding')
+    const s = setup(server, [], waitingFor(5))
+    s.kick()
+    await until(() => server.one.waiting === 1, 'the long poll')
+    const before = server.requests.length
+    s.kick()
+    await until(() => server.requests.slice(before).some((r) => r.startsWith('GET /jobs?')), 'another list poll')
+    await new Promise((r) => setTimeout(r, 20))
+    expect(server.requests.slice(before).filter((r) => r === 'GET /jobs/j000')).toEqual([])
+  })
+
+  it('falls back to plain polls when the owner has no waiting slot left (429)', async () => {
+    const server = new FakeServer()
+    server.add(1, 'encoding')
+    server.one.limit = 0
+    const s = setup(server, [], waitingFor(5))
+    await s.load('j000')
+    const unwatch = s.watch('j000')
+    await until(() => server.one.requests.filter((r) => r === 'GET /jobs/j000').length >= 3, 'plain polls after the 429s')
+    const mine = server.one.requests.filter((r) => r.startsWith('GET /jobs/j000'))
+    // load(), then: long poll (429), plain poll, long poll (429), plain poll…
+    expect(mine.slice(0, 5).map((r) => (r.includes('wait=') ? 'long' : 'plain'))).toEqual(['plain', 'long', 'plain', 'long', 'plain'])
+    server.one.change('j000', { state: 'assembling' })
+    await until(() => s.job('j000')?.state === 'assembling', 'the change through a plain poll')
+    server.one.limit = 10 // a slot frees: it waits on the API again
+    await until(() => server.one.waiting === 1, 'a long poll again')
+    unwatch()
   })
 })

@@ -1,12 +1,14 @@
 // The dashboard's jobs: pages of GET /jobs for the current search, filter and order (the first
 // page re-polled, older pages loaded on demand), plus GET /jobs/{id} (per-part status) for the
-// jobs the workers are on, polled with backoff until nothing can change.
+// jobs the workers are on, polled with backoff until nothing can change. The job on screen and a
+// few running ones are followed live instead (long polls: a change shows as soon as it is made).
 import { ApiError, type Api } from './api'
 import { describeError, type Problem } from './errors'
 import { addEncodeSample, encodeEstimate, framesDone, type EncodeEstimate, type EncodeSample } from './estimate'
 import { jobFingerprint, mergeJob, needsPolling, Poller, withoutLinks, type PollOutcome } from './polling'
 import { compareJobs, DEFAULT_QUERY, matchesQuery, sameQuery, type JobQuery } from './query'
 import { isFinal, isProcessing, type DeleteResult, type Job } from './types'
+import { JobWatcher, type WatchEnd } from './watcher'
 
 export interface JobsSnapshot {
   /** The listed jobs (matching the query), in its order. */
@@ -38,6 +40,17 @@ export interface StoreHooks {
   uploadedHere: () => ReadonlySet<string>
 }
 
+/** Starts the live follow of one job (a JobWatcher; tests pass their own options). */
+export type WatcherFactory = (api: Api, jobId: string, since: number, onJob: (job: Job) => void, onEnd: (end: WatchEnd) => void) => JobWatcher
+
+const defaultWatcher: WatcherFactory = (api, jobId, since, onJob, onEnd) => new JobWatcher(api, jobId, since, onJob, onEnd)
+
+/**
+ * Long polls open at once: each holds a connection (a browser opens 6 per host over HTTP/1.1)
+ * and one of the owner's 10 waiting slots (shared with the CLI and other tabs).
+ */
+export const MAX_WATCHED = 2
+
 export const PAGE = 50
 const DELETE_BATCH = 100
 /** Final jobs whose chunk strip we have not seen yet, fetched a few per poll. */
@@ -53,6 +66,11 @@ export class JobsStore {
   /** Jobs whose details were asked for once already. */
   readonly #detailed = new Set<string>()
   readonly #samples = new Map<string, EncodeSample[]>()
+  readonly #newWatcher: WatcherFactory
+  /** Live follows by job id. */
+  readonly #watchers = new Map<string, JobWatcher>()
+  /** Jobs a view shows (the detail page), with how many views: followed first. */
+  readonly #focus = new Map<string, number>()
   /** Every job we know, listed or not. */
   #known = new Map<string, Job>()
   /** Listed job ids in order. */
@@ -65,9 +83,10 @@ export class JobsStore {
     jobs: [], query: DEFAULT_QUERY, loaded: false, error: null, polling: false, hasMore: false, loadingMore: false, moreError: null,
   }
 
-  constructor(api: Api, hooks: StoreHooks) {
+  constructor(api: Api, hooks: StoreHooks, newWatcher: WatcherFactory = defaultWatcher) {
     this.#api = api
     this.#hooks = hooks
+    this.#newWatcher = newWatcher
     this.#poller = new Poller(() => this.#poll())
     if (typeof window !== 'undefined') window.addEventListener('online', this.kick)
   }
@@ -82,11 +101,37 @@ export class JobsStore {
   /** Poll now and fast again (after an upload, a cancel, a new key…). */
   kick = (): void => {
     this.#poller.kick()
+    for (const watcher of this.#watchers.values()) watcher.wake()
     this.#publish()
   }
 
   stop(): void {
     this.#poller.stop()
+    for (const watcher of [...this.#watchers.values()]) watcher.stop()
+    this.#focus.clear()
+  }
+
+  /**
+   * Follow ``jobId`` live while a view shows it (the detail page): it is long-polled before any
+   * other job. Returns the undo (its waiting request is aborted when nothing else needs it).
+   */
+  watch = (jobId: string): (() => void) => {
+    this.#focus.set(jobId, (this.#focus.get(jobId) ?? 0) + 1)
+    this.#syncWatchers()
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const views = (this.#focus.get(jobId) ?? 1) - 1
+      if (views > 0) this.#focus.set(jobId, views)
+      else this.#focus.delete(jobId)
+      this.#syncWatchers()
+    }
+  }
+
+  /** Job ids followed live now (for tests and diagnosis). */
+  watched(): string[] {
+    return [...this.#watchers.keys()]
   }
 
   job = (jobId: string): Job | undefined => this.#known.get(jobId)
@@ -152,6 +197,7 @@ export class JobsStore {
     if (freshLinks && known) this.#known.set(jobId, withoutLinks(known))
     this.#remember(job)
     if (!isFinal(job.state)) this.#poller.kick()
+    this.#syncWatchers()
     this.#publish()
     return job
   }
@@ -200,6 +246,7 @@ export class JobsStore {
       this.#known.delete(id)
       this.#pinned.delete(id)
       this.#samples.delete(id)
+      this.#watchers.get(id)?.stop()
     }
     this.#order = this.#order.filter((id) => !gone.has(id))
   }
@@ -241,7 +288,9 @@ export class JobsStore {
       const running = jobs.filter((j) => isProcessing(j.state) || justEnded(j))
       const unknown = [...watched].filter((id) => !this.#known.has(id) || (uploadedHere.has(id) && !this.#order.includes(id)))
       const backfill = head.filter((j) => isFinal(j.state) && !j.parts && !this.#detailed.has(j.job_id)).slice(0, BACKFILL_PER_POLL)
+      // Followed jobs are not asked again: their long poll brings every change.
       const ids = [...new Set([...running.map((j) => j.job_id), ...unknown, ...backfill.map((j) => j.job_id)])]
+        .filter((id) => !this.#watchers.has(id))
       const details = await Promise.all(ids.map((id) => this.#api.getJob(id).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) this.#forget([id])
         return null
@@ -261,6 +310,7 @@ export class JobsStore {
       const pending = head.some((j) => isFinal(j.state) && !j.parts && !this.#detailed.has(j.job_id))
       const visible = [...new Set([...this.#order, ...this.#pinned, ...uploadedHere])].flatMap((id) => this.#known.get(id) ?? [])
       const active = pending || needsPolling(visible, this.#hooks.uploading(), uploadedHere)
+      this.#syncWatchers()
       this.#publish(active)
       return { changed: changed || backfill.length > 0, active }
     } catch (err) {
@@ -288,9 +338,50 @@ export class JobsStore {
     return [...ids, ...tail]
   }
 
+  /**
+   * Follow live the jobs that can still change, the ones on screen first, then this browser's
+   * uploads, then the listed running ones, at most MAX_WATCHED; stop following the rest.
+   */
+  #syncWatchers(): void {
+    const uploadedHere = this.#hooks.uploadedHere()
+    const open = (id: string, any: boolean): boolean => {
+      const job = this.#known.get(id)
+      return job !== undefined && !isFinal(job.state) && (any || isProcessing(job.state) || uploadedHere.has(id))
+    }
+    const wanted = [...new Set([
+      ...[...this.#focus.keys()].filter((id) => open(id, true)),
+      ...[...uploadedHere].filter((id) => open(id, false)),
+      ...this.#order.filter((id) => open(id, false)),
+    ])].slice(0, MAX_WATCHED)
+    for (const [id, watcher] of this.#watchers) if (!wanted.includes(id)) watcher.stop()
+    for (const id of wanted) {
+      if (this.#watchers.has(id)) continue
+      const since = this.#known.get(id)?.version ?? -1
+      let watcher: JobWatcher | null = null
+      watcher = this.#newWatcher(this.#api, id, since, (job) => this.#watched(job), (end) => {
+        if (watcher && this.#watchers.get(id) === watcher) this.#watchers.delete(id)
+        if (end === 'missing') this.#forget([id])
+        if (end !== 'stopped') {
+          this.#syncWatchers() // another job may take its place
+          this.#publish()
+        }
+      })
+      this.#watchers.set(id, watcher)
+    }
+  }
+
+  /** A followed job's answer: shown at once; a new state also refreshes the list (its filter). */
+  #watched(job: Job): void {
+    const before = this.#known.get(job.job_id)
+    this.#detailed.add(job.job_id)
+    const merged = this.#remember(job)
+    if (before && before.state !== merged.state) this.#poller.kick()
+    this.#publish()
+  }
+
   #publish(polling: boolean = this.#poller.active): void {
     const jobs = this.#order.flatMap((id) => this.#known.get(id) ?? [])
-    this.#snapshot = { ...this.#snapshot, jobs, polling, hasMore: this.#cursor !== null }
+    this.#snapshot = { ...this.#snapshot, jobs, polling: polling || this.#watchers.size > 0, hasMore: this.#cursor !== null }
     for (const listener of this.#listeners) listener()
   }
 }

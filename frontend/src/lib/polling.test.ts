@@ -89,7 +89,28 @@ describe('merging fresh job records', () => {
     expect(merged.output?.url).toBe('https://s3/good.mp4')
   })
 
-    it('takes fresh parts when there are some', () => {
+  it('keeps the poster and storyboard links while their token is valid (no reload of the same images)', () => {
+    const now = 1_700_000_000
+    const link = (expires: number, tag: string, file: string) => `https://p/play/${expires}.${tag}AAAAAAAAAAAAAAAA/a/${file}`
+    const images = (expires: number, tag: string) => makeJob('a', 'done', {
+      poster_url: link(expires, tag, 'poster.jpg'), storyboard_url: link(expires, tag, 'storyboard.vtt'),
+    })
+    const kept = mergeJob(images(now + 3600, 'one'), images(now + 4200, 'two'), now)
+    expect(kept).toMatchObject({ poster_url: link(now + 3600, 'one', 'poster.jpg'), storyboard_url: link(now + 3600, 'one', 'storyboard.vtt') })
+    expect(mergeJob(images(now + 60, 'old'), images(now + 3660, 'new'), now).poster_url).toBe(link(now + 3660, 'new', 'poster.jpg'))
+    // Gone from the fresh record (the job failed): gone here too.
+    expect(mergeJob(images(now + 3600, 'one'), makeJob('a', 'failed', { poster_url: null }), now).poster_url).toBeNull()
+    expect(withoutLinks(images(now + 3600, 'one'))).toMatchObject({ poster_url: null, storyboard_url: null })
+  })
+
+  it('keeps the actual cost of the detail record when the listing (which has none) comes', () => {
+    const detail = makeJob('a', 'done', { actual: { ready_in_seconds: 4.9, cost_usd: 0.000109 } })
+    const listed = makeJob('a', 'done', { actual: { ready_in_seconds: 4.9, cost_usd: null } })
+    expect(mergeJob(detail, listed).actual).toEqual({ ready_in_seconds: 4.9, cost_usd: 0.000109 })
+    expect(mergeJob(undefined, listed).actual).toEqual({ ready_in_seconds: 4.9, cost_usd: null })
+  })
+
+  it('takes fresh parts when there are some', () => {
     const old = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'running' as const } } }
     const fresh = { ...makeJob('a', 'encoding'), parts: { v00000: { state: 'done' as const } } }
     expect(mergeJob(old, fresh).parts?.v00000?.state).toBe('done')

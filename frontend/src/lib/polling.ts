@@ -54,8 +54,12 @@ export function mergeJob(old: Job | undefined, fresh: Job, nowSeconds: number = 
   const output = fresh.output?.url && old.output?.url && keepUrl
     ? { ...fresh.output, url: old.output.url, ...(old.output.url_expires_at ? { url_expires_at: old.output.url_expires_at } : {}) }
     : fresh.output
-  const merged: Job = { ...fresh, output, ...keptStreamLinks(old, fresh, nowSeconds) }
+  const merged: Job = { ...fresh, output, ...keptStreamLinks(old, fresh, nowSeconds), ...keptImageLinks(old, fresh, nowSeconds) }
   if (parts) merged.parts = parts
+  // The listing has no actual cost (it reads no part records): the one GET /jobs/{id} gave stays.
+  if (fresh.actual && fresh.actual.cost_usd === null && typeof old.actual?.cost_usd === 'number') {
+    merged.actual = { ...fresh.actual, cost_usd: old.actual.cost_usd }
+  }
   return merged
 }
 
@@ -69,12 +73,24 @@ function keptStreamLinks(old: Job, fresh: Job, nowSeconds: number): Partial<Job>
   return { playback_url: old.playback_url, dash_url: fresh.dash_url ? old.dash_url : fresh.dash_url, playback_expires_at: old.playback_expires_at ?? null }
 }
 
+/** The poster and storyboard links to keep from ``old`` while valid (a new token would load the
+ *  same images again). */
+function keptImageLinks(old: Job, fresh: Job, nowSeconds: number): Partial<Job> {
+  const kept: Partial<Job> = {}
+  for (const key of ['poster_url', 'storyboard_url'] as const) {
+    const before = old[key]
+    const expires = before ? tokenExpiry(before) : null
+    if (before && fresh[key] && expires !== null && expires - nowSeconds > URL_MARGIN_SECONDS) kept[key] = before
+  }
+  return kept
+}
+
 /** ``job`` without its signed links: the next record's links are taken whatever their expiry
  *  (after a player was refused its link, or a link turned out expired). */
 export function withoutLinks(job: Job): Job {
   const output = job.output ? { ...job.output } : null
   if (output) delete output.url
-  return { ...job, output, playback_url: null, dash_url: null, playback_expires_at: null }
+  return { ...job, output, playback_url: null, dash_url: null, playback_expires_at: null, poster_url: null, storyboard_url: null }
 }
 
 /** A part's planned frame count, once seen, stays (a status update may not repeat it). */

@@ -129,9 +129,43 @@ export interface ProbeSummary {
   audio?: AudioFacts | null
 }
 
+/** The API's forecast, made once the video was probed (README "Estimate"). */
+export interface JobEstimate {
+  /** Seconds from ``made_at`` to done; null: no worker runs to do it. */
+  ready_in_seconds: number | null
+  /** The Fargate price of the workers' seconds (locally too: what it would cost there). */
+  cost_usd: number
+  /** Epoch seconds (the end of probing). */
+  made_at?: number
+  /** What it was computed from: ``summary`` in words, and the figures (calibration, fleet, work…). */
+  basis?: EstimateBasis
+}
+
+export interface EstimateBasis {
+  summary?: string
+  calibration?: string
+  fleet?: string
+  workers?: number
+  workers_running?: number
+  cores?: number
+  backlog?: { tasks?: number; seconds?: number | null }
+  work?: { tasks?: number; cpu_seconds?: number }
+  worker_seconds?: number
+  price?: string
+  [key: string]: unknown
+}
+
+/** What a done job took, next to its estimate (the listing has no cost: null). */
+export interface JobActual {
+  ready_in_seconds: number
+  cost_usd: number | null
+}
+
 export interface Job {
   job_id: string
   state: JobState
+  /** Bumped on every change of the job (GET /jobs/{id}?wait=S&since=V answers once it is newer). */
+  version?: number
   filename: string | null
   size: number | null
   content_type?: string | null
@@ -141,8 +175,14 @@ export interface Job {
   updated_at: number | null
   /** While awaiting_upload: epoch seconds after which the job no longer accepts its upload. */
   upload_expires_at?: number | null
-  /** A still frame of the video, once the API makes one. */
+  /** A still frame of the video (a token URL of a JPEG), once the workers made it. */
   poster_url?: string | null
+  /** WebVTT of the storyboard (cues → sprite-sheet tiles with #xywh), once done. */
+  storyboard_url?: string | null
+  /** The forecast made after probing (null before). */
+  estimate?: JobEstimate | null
+  /** The figures next to it once done. */
+  actual?: JobActual | null
   progress: JobProgress
   timings: Record<string, number>
   probe: ProbeSummary | null
@@ -189,6 +229,48 @@ export interface UploadedPart {
   PartNumber: number
   ETag: string
   Size?: number
+}
+
+export const WEBHOOK_EVENTS = ['job.uploaded', 'job.encoding', 'job.playable', 'job.done', 'job.failed', 'job.cancelled', 'webhook.disabled'] as const
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
+
+/** A receiver of the owner's events (GET /webhooks). */
+export interface WebhookEndpoint {
+  id: string
+  url: string
+  /** The event types sent (empty: all). */
+  events: string[]
+  description?: string | null
+  state: 'enabled' | 'disabled'
+  created_at: number
+  updated_at?: number | null
+  /** Epoch seconds since when every delivery failed (null: the last one went through). */
+  failing_since?: number | null
+  disabled_at?: number | null
+  disabled_reason?: string | null
+  /** The signing secret (whsec_…): only in the answer that made or rotated it. */
+  secret?: string
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed'
+
+/** One event sent to one endpoint (GET /webhooks/{id}/deliveries). */
+export interface WebhookDelivery {
+  id: string
+  type: string
+  status: DeliveryStatus
+  attempts: number
+  redeliveries?: number
+  created_at: number
+  last_attempt_at?: number | null
+  next_attempt_at?: number | null
+  succeeded_at?: number | null
+  /** The receiver's last HTTP status (null: no answer). */
+  last_status?: number | null
+  last_error?: string | null
+  /** The webhook-id header it is sent with (the same on every attempt). */
+  event_id?: string
+  job_id?: string | null
 }
 
 export function isFinal(state: JobState): state is FinalState {

@@ -35,6 +35,14 @@ def test_api_routes_are_left_to_chalice(dist: Path, path: str) -> None:
     assert frontend_response(path, Settings(), dist) is None
 
 
+def test_every_route_of_the_app_is_left_to_chalice(dist: Path) -> None:
+    from app import app
+
+    for route in app.routes:
+        concrete = route.replace("{", "x").replace("}", "")
+        assert frontend_response(concrete, Settings(), dist) is None, f"{route} would get the browser app"
+
+
 @pytest.mark.parametrize(("path", "content_type", "cache"), [
     ("/", "text/html; charset=utf-8", "no-cache"),
     ("/index.html", "text/html; charset=utf-8", "no-cache"),
