@@ -73,6 +73,14 @@ def test_corpus_file_is_transcoded_frame_exact(client: Client, media: Path, tmp_
     assert set(status["timings"]) >= {"upload", "queue", "probe", "encode", "assemble", "total"}
 
 
+@pytest.mark.parametrize("name", ["sample.avi", "bbb_2500ms.ts"])
+def test_default_options_on_a_source_with_held_first_frames(client: Client, media: Path, tmp_path: Path,
+                                                            name: str) -> None:
+    # The whole default ladder, HLS + DASH + MP4: the assembler's stream check must pass.
+    status = run_job(client, media / name, {})
+    assert_frame_exact(client, status, CORPUS_FRAMES[name], tmp_path / "out.mp4")
+
+
 def test_audio_only_upload_fails_with_reason(client: Client, media: Path) -> None:
     status = run_job(client, media / "sample_audio_only.mp4", FAST)
     assert status["state"] == "failed"

@@ -122,3 +122,20 @@ def test_a_timestamp_gap_before_the_last_frame_is_a_valid_file(tmp_path: Path) -
     assert result.metadata["frames"] == 62 and result.metadata["duration"] == pytest.approx(2.1667, abs=1e-3)
     for rendition in result.index.video:
         assert decode_report(result.package / rendition.id / "index.m3u8") == (62, "")
+
+
+@pytest.mark.parametrize("name", ["sample.avi", "bbb_2500ms.ts"])
+def test_a_timestamp_gap_in_the_first_frames_keeps_the_timeline(name: str, tmp_path: Path) -> None:
+    # Held frames at the start (AVI, MPEG-TS): x264 extrapolates the first decode times from that
+    # spacing; each rung must still last exactly the source, chunk after chunk (default options).
+    from chalicelib.model.plan import MAX_DECODE_RATIO
+
+    result = transcode(str(MEDIA / name), EncodeOptions(), tmp_path, max_decode_ratio=MAX_DECODE_RATIO)
+    # Not through ffmpeg's DASH reader: it shifts each fragment by its own most negative composition
+    # offset, so fragments whose offsets differ overlap in its output ("non monotonically increasing
+    # dts"); the same segments decode cleanly through HLS, and the MPD is checked against them.
+    tracks = check_package(result.package, CORPUS_FRAMES[name], _audio_seconds(result.probe), decode_dash=False)
+    ticks = round(result.plan.video_duration * result.plan.timescale)
+    for rung in result.plan.rungs:
+        assert sum(s.duration for s in tracks[rung.id].segments) == ticks, rung.id
+    assert result.metadata["frames"] == CORPUS_FRAMES[name]

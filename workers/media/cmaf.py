@@ -189,6 +189,116 @@ def retime(fragment: Fragment, decode_time: int) -> Fragment:
     return Fragment(bytes(data), fragment.samples, fragment.duration, decode_time, fragment.starts_with_sync)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """A fragment's ``trun`` taken apart: per sample (duration, size, flags, composition offset)."""
+
+    box: Box
+    flags: int
+    data_offset: int
+    first_flags: int | None
+    samples: list[tuple[int, int, int, int]]
+
+
+def _run(data: bytes, trex_duration: int, trex_flags: int) -> _Run:
+    tfhd = find(data, (b"moof", b"traf", b"tfhd"), len(STYP))
+    trun = find(data, (b"moof", b"traf", b"trun"), len(STYP))
+    if tfhd is None or trun is None:
+        raise MediaError("a fragment lacks tfhd or trun")
+    pos = tfhd.offset + tfhd.header
+    tf_flags = int.from_bytes(data[pos + 1:pos + 4], "big")
+    pos += 8 + (8 if tf_flags & 0x01 else 0) + (4 if tf_flags & 0x02 else 0)
+    defaults = [trex_duration, 0, trex_flags]
+    for i, bit in enumerate((0x08, 0x10, 0x20)):
+        if tf_flags & bit:
+            (defaults[i],) = struct.unpack_from(">I", data, pos)
+            pos += 4
+    pos = trun.offset + trun.header
+    version, flags = data[pos], int.from_bytes(data[pos + 1:pos + 4], "big")
+    (count,) = struct.unpack_from(">I", data, pos + 4)
+    pos += 8
+    data_offset = first_flags = None
+    if flags & 0x001:
+        (data_offset,) = struct.unpack_from(">i", data, pos)
+        pos += 4
+    if flags & 0x004:
+        (first_flags,) = struct.unpack_from(">I", data, pos)
+        pos += 4
+    samples = []
+    for i in range(count):
+        entry = []
+        for j, bit in enumerate((0x100, 0x200, 0x400)):
+            if flags & bit:
+                entry.append(struct.unpack_from(">I", data, pos)[0])
+                pos += 4
+            else:
+                entry.append(first_flags if j == 2 and i == 0 and first_flags is not None else defaults[j])
+        cts = 0
+        if flags & 0x800:
+            (cts,) = struct.unpack_from(">i" if version == 1 else ">I", data, pos)
+            pos += 4
+        samples.append((entry[0], entry[1], entry[2], cts))
+    return _Run(trun, flags, data_offset or 0, first_flags, samples)
+
+
+def _rebuild(fragment: Fragment, run: _Run, durations: list[int], offsets: list[int], decode_time: int) -> Fragment:
+    """``fragment`` with every sample's duration and composition offset written out (trun v1)."""
+    flags = (run.flags | 0x100 | 0x800) & ~0x004
+    flags |= 0x400 if run.first_flags is not None else 0
+    body = b"".join(
+        struct.pack(">I", d) + (struct.pack(">I", s) if flags & 0x200 else b"")
+        + (struct.pack(">I", f) if flags & 0x400 else b"") + struct.pack(">i", c)
+        for d, (_, s, f, _), c in zip(durations, run.samples, offsets))
+    head = struct.pack(">I", len(run.samples)) + (b"" if not flags & 0x001 else b"\0\0\0\0")
+    trun = struct.pack(">I4sI", 12 + len(head) + len(body), b"trun", (1 << 24) | flags) + head + body
+    delta = len(trun) - run.box.size
+    data = bytearray(fragment.data[:run.box.offset] + trun + fragment.data[run.box.offset + run.box.size:])
+    if flags & 0x001:
+        struct.pack_into(">i", data, run.box.offset + 16, run.data_offset + delta)
+    for path in ((b"moof",), (b"moof", b"traf")):  # the trun's parents grow with it
+        box = find(fragment.data, path, len(STYP))
+        assert box is not None and box.header == 8
+        struct.pack_into(">I", data, box.offset, box.size + delta)
+    moved = Fragment(bytes(data), fragment.samples, sum(durations), fragment.tfdt, fragment.starts_with_sync)
+    return retime(moved, decode_time)
+
+
+def presentation_timeline(init: bytes, fragments: tuple[Fragment, ...], end: int) -> tuple[Fragment, ...]:
+    """``fragments`` (one track's, in order, on a timeline starting at 0) with the decode timeline
+    rebuilt from the presentation: the k-th sample decodes at the k-th earliest presentation time,
+    the last one lasting until ``end`` (ticks); composition offsets keep every presentation time.
+
+    Encoders extrapolate the first decode times of a B-frame stream from its first frames' spacing
+    (x264: pts[2] - pts[0]): a timestamp gap there (held frames in AVI, MPEG-TS) makes the decode
+    timeline outlast the pictures, so segments would overlap the next chunk's and list too long.
+    Unchanged fragments keep their bytes. MediaError when ``end`` is not after the last picture.
+    """
+    trex_duration, trex_flags = _defaults(init)
+    runs = [_run(f.data, trex_duration, trex_flags) for f in fragments]
+    pts = []
+    for fragment, run in zip(fragments, runs):
+        dts = fragment.tfdt
+        for duration, _, _, cts in run.samples:
+            pts.append(dts + cts)
+            dts += duration
+    order = sorted(pts)
+    if not order:
+        return fragments
+    if end <= order[-1]:
+        raise MediaError(f"the pictures run to tick {order[-1]}, past the chunk's end {end}")
+    decode = [*order, end]
+    out, k = [], 0
+    for fragment, run in zip(fragments, runs):
+        n = len(run.samples)
+        durations = [decode[k + i + 1] - decode[k + i] for i in range(n)]
+        offsets = [pts[k + i] - decode[k + i] for i in range(n)]
+        same = decode[k] == fragment.tfdt and all(
+            d == s[0] and c == s[3] for d, c, s in zip(durations, offsets, run.samples))
+        out.append(fragment if same else _rebuild(fragment, run, durations, offsets, decode[k]))
+        k += n
+    return tuple(out)
+
+
 def timescale(init: bytes) -> int:
     """The track's timescale (``mdhd``)."""
     mdhd = find(init, (b"moov", b"trak", b"mdia", b"mdhd"))

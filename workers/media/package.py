@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chalicelib.model.errors import VerificationError
+from chalicelib.model.errors import MediaError, VerificationError
 from chalicelib.model.plan import AUDIO_RATE, Chunk, Plan
 from workers.media import cmaf
 
@@ -52,12 +52,21 @@ def package_chunk(plan: Plan, chunk: Chunk, rung_files: dict[str, str]) -> list[
     segment, each starting with a sync (IDR/key) frame, the same durations in every rung and codec.
     """
     numbers = plan.segment_range(chunk)
-    offset = plan.origin_ticks + round(chunk.start * plan.timescale)
+    start = round(chunk.start * plan.timescale)
+    offset = plan.origin_ticks + start
+    # Ticks to the next chunk's first frame (the last chunk: to the video's end): where this
+    # chunk's decode timeline must end for the next one to follow on.
+    length = round((chunk.start + chunk.duration) * plan.timescale) - start
     tracks = []
     for rung in plan.rungs:
         package = cmaf.split(Path(rung_files[rung.id]).read_bytes())
         _check(cmaf.timescale(package.init) == plan.timescale, f"{rung.id} has timescale "
                f"{cmaf.timescale(package.init)}, expected {plan.timescale}")
+        try:
+            fragments = cmaf.presentation_timeline(package.init, package.fragments, length)
+        except MediaError as exc:
+            raise VerificationError(f"segment check failed: {rung.id} of chunk {chunk.index}: {exc}") from exc
+        package = cmaf.Package(package.init, fragments)
         _check(len(package.fragments) == len(numbers),
                f"{rung.id} of chunk {chunk.index} has {len(package.fragments)} fragments, expected {len(numbers)}")
         frames = sum(f.samples for f in package.fragments)

@@ -90,7 +90,7 @@ def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) ->
     """Check a complete stream against its plan from the part records. Raises VerificationError.
 
     Every rung: one segment per planned segment and exactly the source's frames, lasting the
-    video's length; the audio: the source's samples (plus the priming frame) ± one AAC frame.
+    video's length to the tick; the audio: the source's samples (plus the priming frame) ± one AAC frame.
     """
     _check(index.complete, "the stream is missing parts")
     expected = len(plan.segment_times)
@@ -98,10 +98,11 @@ def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) ->
         _check(len(rung.durations) == expected, f"{rung.id} has {len(rung.durations)} segments, expected {expected}")
         frames = sum(sum(parts[chunk_part(c.index)]["tracks"][rung.id]["frames"]) for c in plan.chunks)
         _check(frames == plan.total_frames, f"{rung.id} has {frames} frames, expected {plan.total_frames}")
-        # The decode timeline may fall short of the presentation (the last frames' timestamp
-        # gaps show in composition offsets, not in sample durations); it may never run past it.
-        _check(rung.total_seconds <= plan.video_duration + 1 / plan.fps + 1e-3,
-               f"{rung.id} lasts {rung.total_seconds:.3f}s, longer than the video's {plan.video_duration:.3f}s")
+        # Each chunk's decode timeline ends where the next chunk's first frame starts (the last
+        # one's at the video's end): together exactly the source's length, to the tick.
+        ticks = round(plan.video_duration * plan.timescale)
+        _check(sum(rung.durations) == ticks,
+               f"{rung.id} lasts {rung.total_seconds:.3f}s, expected the video's {plan.video_duration:.3f}s")
     if plan.audio_duration is None:
         _check(index.audio is None, "unexpected audio rendition")
         return
