@@ -58,7 +58,7 @@ def test_soak_40_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_pa
             assert svc.redis.hlen(queue.key(part)) == 0
     for job_id in job_ids:
         for key in svc.redis.scan_iter(match=f"{svc.settings.key_prefix}:job:{job_id}*"):
-            assert key.endswith((job_id, ":parts")), key
+            assert key.endswith((job_id, ":parts", ":changes")), key  # :changes: the long polls' stream
             assert 0 < svc.redis.ttl(key) <= svc.settings.job_retention_seconds
     for key in svc.redis.scan_iter(match=f"{svc.settings.key_prefix}:q:*"):
         assert 0 < svc.redis.ttl(key) <= 3600, f"{key} would stay forever"
