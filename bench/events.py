@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report, standalone
-from bench.common import TINY, Profile, clip_path
+from bench.common import TINY, Profile, clip_path, percentile
 from bench.fleet import Fleet
 from chalicelib.model.kinds import FINAL_STATES, JobState
 from chalicelib.model.settings import Settings
@@ -33,12 +33,6 @@ from tests.support.stack import submit
 
 HEADING = "## 11. Events: webhook delivery and status lag"
 OWNER = "bench"  # the owner of the fleet's bench key
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (nearest rank) of ``values``."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def _summary(values: list[float]) -> dict[str, float]:

@@ -94,9 +94,8 @@ return 1
 
 # KEYS: job hash. ARGV: now, segments published. The first call marks the job playable.
 _PUBLISHED = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'encoding' and redis.call('HGET', KEYS[1], 'state') ~= 'assembling' then
-  return 0
-end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'encoding' and state ~= 'assembling' then return 0 end
 redis.call('HSET', KEYS[1], 'published_segments', ARGV[2], 'updated_at', ARGV[1])
 if redis.call('HSETNX', KEYS[1], 'playable_at', ARGV[1]) == 1 then
   emit(KEYS[1], 'job.playable', ARGV[1])

@@ -77,6 +77,10 @@ class Sender:
     def run(self) -> None:
         """Both loops, until ``stop``; then wait for the deliveries in flight."""
         self.log.info("webhook sender started", extra={"worker": self.name})
+        try:
+            self.store.ensure_group()
+        except Exception:  # Redis not up yet: read_events creates the group when it answers
+            self.log.warning("could not create the fan-out group yet", exc_info=True)
         fan_out = threading.Thread(target=self._fan_out_loop, name="fan-out", daemon=True)
         fan_out.start()
         try:
@@ -99,8 +103,8 @@ class Sender:
                 self.stop.wait(1.0)
 
     def fan_out_once(self, block_ms: int = 0) -> int:
-        """Fan out what the outbox holds for us; returns the number of entries handled."""
-        self.store.ensure_group()
+        """Fan out what the outbox holds for us; returns the number of entries handled (a missing
+        consumer group is created by ``read_events``)."""
         entries = self.store.read_events(self.name, FAN_OUT_BATCH, block_ms, RECLAIM_IDLE_MS)
         for stream_id, fields in entries:
             if self.store.fan_out(stream_id, fields, payload(self.svc, self.store, fields)):
