@@ -171,7 +171,8 @@ describe('framefleet in headless Chromium', () => {
     expect(new URL(url).pathname).toBe(new URL(job.output?.url ?? '').pathname)
     const note = await app.page.locator('[data-testid=output-url-note]').textContent()
     expect(job.output?.url_expires_at).toBeGreaterThan(Date.now() / 1000)
-    expect(note).toMatch(/^Works until \d\d:\d\d \(in (\d+ min|\d+ h)\)/)
+    // Past midnight the app names the day too ("2 Dec, 00:07").
+    expect(note).toMatch(/^Works until (\d{1,2} [A-Z][a-z]{2}, )?\d\d:\d\d \(in (\d+ min|\d+ h)\)/)
     await app.page.locator('[data-testid=output-url]').getByRole('button', { name: 'Copy MP4 download URL' }).click()
     await until(async () => (await app.page.evaluate(() => navigator.clipboard.readText())) === url, 'the URL on the clipboard', 5000)
     await app.page.locator('[data-testid=job-id]').getByRole('button', { name: 'Copy Job ID' }).click()
