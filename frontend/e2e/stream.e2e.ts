@@ -79,22 +79,29 @@ describe('the adaptive stream in headless Chromium', () => {
     const jobId = await app.jobIdOf(name)
     const card = app.card(jobId)
     await card.locator('[data-testid=play-now]').waitFor({ timeout: 60_000 })
-    const early = await job(jobId)
-    expect(['encoding', 'assembling']).toContain(early.state)
-    expect(Number(early.playable_at)).toBeGreaterThan(0)
-    expect(early.playback_url).toMatch(/\/play\/\d+\.[A-Za-z0-9_-]+\/[0-9a-f]+\/master\.m3u8$/)
-    expect(early.dash_url).toBeNull() // DASH comes with the finished video
-    await app.screenshot('stream-play-now')
-    await card.locator('[data-testid=play-now]').click()
-    await playerStatus('ready')
-    await watchPlayback(app.page)
-    await playheadAt(app.page, 1)
-    // It plays while the job is still encoding: an EVENT playlist that grows.
-    expect(['encoding', 'assembling']).toContain((await job(jobId)).state)
-    expect(await player().getAttribute('data-live')).toBe('true')
-    expect(await app.page.locator('[data-testid=stream-growing]').textContent()).toMatch(/grows as chunks finish/)
-    expect(await app.page.locator('[data-testid=format-toggle]').count()).toBe(0) // HLS only until done
-    await app.screenshot('stream-growing')
+    // Hold the workers while the player starts, so the job cannot finish first on a busy machine
+    // (the remaining chunks take about as long as the player needs to start and play a second).
+    const resumers = [stack.pause('processor'), stack.pause('assembler')]
+    try {
+      const early = await job(jobId)
+      expect(['encoding', 'assembling']).toContain(early.state)
+      expect(Number(early.playable_at)).toBeGreaterThan(0)
+      expect(early.playback_url).toMatch(/\/play\/\d+\.[A-Za-z0-9_-]+\/[0-9a-f]+\/master\.m3u8$/)
+      expect(early.dash_url).toBeNull() // DASH comes with the finished video
+      await app.screenshot('stream-play-now')
+      await card.locator('[data-testid=play-now]').click()
+      await playerStatus('ready')
+      await watchPlayback(app.page)
+      await playheadAt(app.page, 1)
+      // It plays while the job is still encoding: an EVENT playlist that grows.
+      expect(['encoding', 'assembling']).toContain((await job(jobId)).state)
+      expect(await player().getAttribute('data-live')).toBe('true')
+      expect(await app.page.locator('[data-testid=stream-growing]').textContent()).toMatch(/grows as chunks finish/)
+      expect(await app.page.locator('[data-testid=format-toggle]').count()).toBe(0) // HLS only until done
+      await app.screenshot('stream-growing')
+    } finally {
+      for (const resume of resumers) resume()
+    }
     // The job finishes meanwhile: the same playback carries on into the complete (VOD) stream.
     await app.page.locator('[data-testid=result][data-state=done]').waitFor({ timeout: 60_000 })
     await app.page.locator('[data-testid=stream-player][data-live=false]').waitFor({ timeout: 30_000 })

@@ -1,6 +1,6 @@
 // The real local stack, started exactly as a user does: `framefleet up` (Valkey, moto S3+SQS,
 // the Chalice API serving frontend/dist, the event pump, 2 processors, 1 assembler).
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -10,6 +10,8 @@ export interface RunningStack {
   url: string
   home: string
   stop: () => Promise<void>
+  /** SIGSTOP this stack's workers of ``role``; the returned function resumes them (SIGCONT). */
+  pause: (role: 'processor' | 'assembler') => () => void
 }
 
 export const MIB = 1024 * 1024
@@ -76,5 +78,13 @@ export async function startStack(partSize = 5 * MIB, settings: Record<string, st
     }
     if (!(await exited(child, 20_000))) process.kill(-child.pid, 'SIGKILL')
   }
-  return { url, home, stop }
+  const pause = (role: 'processor' | 'assembler'): (() => void) => {
+    // `up`'s own children (each in its own session, so not in the group above).
+    const listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]).toString()
+    const pids = listing.split('\n').filter((line) => line.includes(`--role ${role}`)).map((line) => Number(line.trim().split(/\s+/)[0]))
+    if (pids.length === 0) throw new Error(`no ${role} among the stack's processes:\n${listing}`)
+    for (const pid of pids) process.kill(pid, 'SIGSTOP')
+    return () => { for (const pid of pids) process.kill(pid, 'SIGCONT') }
+  }
+  return { url, home, stop, pause }
 }
