@@ -5,7 +5,17 @@ are injected, as rq injects ``job_class``). A heartbeat thread extends the task'
 watches the job; if the job is cancelled/failed or the lease is lost, the running ffmpeg is
 stopped. Every worker also runs the reaper, which returns tasks of dead workers to the queue.
 Each outcome of a task has one handler below (``handle_success``, ``handle_abandoned``,
-``handle_failure``, ``handle_retry``).
+``handle_failure``, ``handle_retry``); which failure is which, ``errors.is_retryable`` decides:
+
+- fail the job at once: bad input, a failed verification (InvalidMediaError, VerificationError);
+  ffmpeg exiting non-zero on the source or on our own intermediates, its crashes, our own limits
+  (CPU, file size) (MediaError); invalid job options (ValidationError);
+- retry: a timeout (MediaTimeoutError: a loaded machine); ffmpeg killed from outside (SIGKILL:
+  the OOM killer, SIGTERM), out of disk, network or disk I/O (``sandbox.classify_failure``); S3
+  and Redis I/O (StorageError, redis and botocore errors, OSError); anything unknown;
+- the reaper gives the task back (an attempt spent): a lost lease, a killed worker;
+- ack, or give back without spending an attempt: the job ended elsewhere, the worker is stopping
+  (JobAbandoned).
 """
 from __future__ import annotations
 
@@ -19,14 +29,12 @@ import time
 from collections.abc import Mapping
 
 from chalicelib.logs import get_logger
-from chalicelib.model.errors import InvalidMediaError, JobAbandoned, VerificationError, public_reason
+from chalicelib.model.errors import JobAbandoned, MediaError, is_retryable, public_reason
 from chalicelib.model.kinds import FINAL_STATES, PartState, Role, TaskKind, describe, part_of
 from chalicelib.model.tasks import Task
 from chalicelib.stores.services import Services
 from workers.cancel import Handler
 
-# Failures that another attempt cannot fix: the job fails at once with the reason.
-TERMINAL_ERRORS = (InvalidMediaError, VerificationError)
 CANCEL_POLL_SECONDS = 5.0
 BEAT_SECONDS = 2.0  # presence refreshes at most this often (FRAMEFLEET_WORKER_SEEN_SECONDS counts them)
 
@@ -150,10 +158,11 @@ class Worker:
             handler(self.svc, task, cancel)
         except JobAbandoned as exc:
             self.handle_abandoned(task, exc)
-        except TERMINAL_ERRORS as exc:
-            self.handle_failure(task, exc)
-        except Exception as exc:  # noqa: BLE001 - any other error may be transient: retried by the queue
-            self.handle_retry(task, exc, cancel)
+        except Exception as exc:  # noqa: BLE001 - every failure is settled: at once, or retried by the queue
+            if is_retryable(exc):
+                self.handle_retry(task, exc, cancel)
+            else:
+                self.handle_failure(task, exc)
         else:
             self.handle_success(task, time.monotonic() - started)
         finally:
@@ -186,18 +195,21 @@ class Worker:
         self.log.info("task abandoned", extra={"reason": str(exc)})
 
     def handle_failure(self, task: Task, exc: Exception) -> None:
-        """A failure that another attempt would repeat (bad input, a failed verification).
+        """A failure that another attempt would repeat (bad input, a failed verification, ffmpeg
+        rejecting the source or our own intermediates).
 
         1. Fail the job at once with the plain reason and discard its work.
         2. Ack the task: nothing is retried.
-        3. Log the reason.
+        3. Log the reason (and the trace of anything that is not a media error: a bug).
         """
-        self.svc.fail_job(task.payload["job_id"], str(exc))
+        reason = public_reason(exc)
+        self.svc.fail_job(task.payload["job_id"], reason)
         self.queue.ack(task)
-        self.log.info("job failed", extra={"reason": str(exc)})
+        self.log.info("job failed", extra={"reason": reason, "error": type(exc).__name__},
+                      exc_info=not isinstance(exc, MediaError))
 
     def handle_retry(self, task: Task, exc: Exception, cancel: threading.Event) -> None:
-        """Any other error (an S3 or Redis outage, a crashed encoder): try again.
+        """A failure that may pass (an S3 or Redis outage, a timeout, an encoder killed from outside): try again.
 
         1. Log the trace.
         2. Back off, still holding the lease with the heartbeat running: an outage must not

@@ -119,14 +119,14 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
     tasks = [TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.CHUNK, c.index))
              for c in plan.chunks]
     status = {chunk_part(c.index): {"state": PartState.QUEUED, "frames": c.frame_count} for c in plan.chunks}
-    if plan.has_audio:
+    if plan.side_task:
         # First in line: the audio task is one long serial piece, so starting it early shortens
         # the job's critical path (it would otherwise start after every chunk).
         tasks.insert(0, TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.AUDIO)))
         status[PartName.AUDIO] = {"state": PartState.QUEUED}
     svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size,
                     source_version=version, estimate=job_estimate(svc, job_id, plan, options, result, size))
-    started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.has_audio, tasks)
+    started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.side_task, tasks)
     if not started:  # cancelled meanwhile, or another chunker took over: this one charged for nothing
         svc.usage.refund(owner, cost)
     log.info("planned", extra={"chunks": len(plan.chunks), "frames": plan.total_frames, "started": started})
@@ -144,7 +144,7 @@ def job_estimate(svc: Services, job_id: str, plan: Plan, options: EncodeOptions,
     assemblers = svc.fleet.seen(Role.ASSEMBLER, settings.worker_seen_seconds) if svc.fleet else []
     ahead = svc.fleet.work_ahead() if svc.fleet else []
     learnt = estimate.correction(svc.fleet.outcomes() if svc.fleet else [])
-    own = len(plan.chunks) + int(plan.has_audio)
+    own = len(plan.chunks) + int(plan.side_task)
     if settings.max_processors > 0:
         fleet = estimate.scaled_fleet(settings, len(processors), len(assemblers),
                                       own + sum(w.ready + w.inflight for w in ahead))

@@ -21,21 +21,30 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from chalicelib.media import sandbox
+from chalicelib.media import containers, sandbox
 from chalicelib.model.errors import InvalidMediaError, MediaError
-from chalicelib.model.facts import MOV_FAMILY, AudioInfo, ProbeResult, VideoInfo
+from chalicelib.model.facts import (
+    MOV_FAMILY,
+    AudioInfo,
+    MasteringDisplay,
+    ProbeResult,
+    TrackInfo,
+    TrackKind,
+    VideoInfo,
+)
 
 if TYPE_CHECKING:  # PyAV is imported only in the sandboxed child, where the probing happens
     from http.client import HTTPResponse
 
     from av.audio.stream import AudioStream
     from av.container import InputContainer
+    from av.sidedata.sidedata import SideData
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
@@ -290,20 +299,41 @@ def _open_container(reader: RangeReader) -> InputContainer:
     }
     with av.logging.Capture() as logs:
         try:
-            return av.open(reader, mode="r", options=options, metadata_errors="ignore")
+            container = av.open(reader, mode="r", options=options, metadata_errors="ignore")
         except av.error.FFmpegError as exc:
-            text = " ".join(str(entry[2]) for entry in logs) + " " + str(exc)
-            raise InvalidMediaError(sandbox.describe_failure(text, 1)) from None
+            # What is wrong with the container where we can tell, else what ffmpeg said.
+            text = "".join(str(entry[2]) for entry in logs) + str(exc.strerror)
+            raise InvalidMediaError(containers.problem(reader.src.read_at, reader.src.size)
+                                    or sandbox.describe_failure(text, 1)) from None
+    if not any(stream.codec_context.width > 0 for stream in container.streams.video):
+        # Opened, but with no usable picture: a broken header may have hidden it.
+        problem = containers.problem(reader.src.read_at, reader.src.size)
+        if problem is not None:
+            container.close()
+            raise InvalidMediaError(problem)
+    return container
 
 
 def _pick_video(container: InputContainer) -> VideoStream | None:
+    """The stream ffmpeg itself would pick: the default one, then the largest picture; never cover
+    art, a motion photo's still or a one-frame thumbnail track while there is a moving picture."""
     candidates = [
         s
         for s in container.streams.video
         if not s.disposition & 0x400  # AV_DISPOSITION_ATTACHED_PIC (cover art)
         and s.codec_context.width > 0
     ]
-    return candidates[0] if candidates else None
+
+    def score(stream: VideoStream) -> tuple[bool, bool, int, int]:
+        moving = stream.frames != 1 and not (stream.codec_context.name in _STILL_CODECS and stream.frames <= 1)
+        default = bool(stream.disposition & 0x1)  # AV_DISPOSITION_DEFAULT
+        return moving, default, stream.codec_context.width * stream.codec_context.height, -stream.index
+
+    return max(candidates, key=score) if candidates else None
+
+
+# Picture codecs a container may carry as a one-picture "video" track (a thumbnail, a still).
+_STILL_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp", "tiff", "jpeg2000", "jpegxl"})
 
 
 def _check_frame_size(stream: VideoStream) -> None:
@@ -324,13 +354,18 @@ def _first_frame(container: InputContainer, stream: VideoStream) -> VideoFrame:
     raise InvalidMediaError("video stream has no decodable frames")
 
 
-def _check_mov_truncation(stream: VideoStream, size: int) -> None:
+def _check_mov_truncation(stream: VideoStream, read_at: Callable[[int, int], bytes], size: int) -> None:
+    """Refuse an MP4/MOV whose video samples are not all in the file: truncated (it ends inside a
+    box), or an index pointing past its end; with no samples at all, a broken sample table."""
     entries = stream.index_entries
     if len(entries) == 0:
+        problem = containers.mov_problem(read_at, size)
+        if problem is not None:
+            raise InvalidMediaError(problem)
         return
     end = max(entry.pos + entry.size for entry in entries)
     if end > size:
-        raise InvalidMediaError(f"truncated: file ends at byte {size} but video data extends to byte {end}")
+        raise InvalidMediaError(containers.mov_index_problem(read_at, size, end))
 
 
 @dataclass
@@ -338,24 +373,32 @@ class _Packets:
     pts: list[int] = field(default_factory=list)
     keyframes: list[int] = field(default_factory=list)
     last_duration: int = 0
-    audio_start: int | None = None
+    audio_start: int | None = None  # the main audio's
     audio_end: int | None = None
+    audio_spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # every audio stream's (start, end)
 
 
-def frame_cap(duration: float) -> int:
+# Containers whose declared length is a header field muxers often get wrong (an AVI's dwLength
+# and dwTotalFrames), not something ffmpeg measures or reads from an index: it bounds nothing.
+UNTRUSTED_LENGTH_FORMATS = frozenset({"avi"})
+
+
+def frame_cap(duration: float, format_name: str = "") -> int:
     """Most video frames a file may hold: twice its declared length (demuxers estimate some
-    lengths) at ``MAX_FPS``, never more than ``MAX_FRAMES``. The frame tables stay in the probe
-    child and bounded."""
-    if duration <= 0:
+    lengths) at ``MAX_FPS``, never more than ``MAX_FRAMES`` (the only bound where the length is
+    a header's word, ``UNTRUSTED_LENGTH_FORMATS``). The frame tables stay in the probe child and
+    bounded."""
+    if duration <= 0 or format_name in UNTRUSTED_LENGTH_FORMATS:
         return MAX_FRAMES
     return min(MAX_FRAMES, int(2 * duration * MAX_FPS) + 10_000)
 
 
 def _scan_packets(container: InputContainer, video_index: int, audio_index: int | None,
-                  key_dts: set[int] | None = None, max_frames: int = 0) -> _Packets:
+                  key_dts: set[int] | None = None, max_frames: int = 0, others: tuple[int, ...] = ()) -> _Packets:
     """Demux (no decode) video and audio packets; collect what ffmpeg will actually decode.
-    ``key_dts``: the decode timestamps of the keyframes, where the index knows them."""
-    streams = [s for s in container.streams if s.index in (video_index, audio_index)]
+    ``key_dts``: the decode timestamps of the keyframes, where the index knows them; ``others``:
+    further audio streams whose spans to measure."""
+    streams = [s for s in container.streams if s.index in (video_index, audio_index, *others)]
     found = _Packets()
     max_pts = None
     limit = max_frames or MAX_FRAMES
@@ -375,9 +418,46 @@ def _scan_packets(container: InputContainer, video_index: int, audio_index: int 
                 max_pts, found.last_duration = ts, packet.duration or 0
         else:
             end = ts + (packet.duration or 0)
-            found.audio_start = ts if found.audio_start is None else min(found.audio_start, ts)
-            found.audio_end = end if found.audio_end is None else max(found.audio_end, end)
+            index = packet.stream.index
+            start, last = found.audio_spans.get(index, (ts, end))
+            found.audio_spans[index] = (min(start, ts), max(last, end))
+    if audio_index in found.audio_spans:
+        found.audio_start, found.audio_end = found.audio_spans[audio_index]
     return found
+
+
+def _pick_audio(container: InputContainer) -> AudioStream | None:
+    """The main audio: the default stream, else the first."""
+    streams = list(container.streams.audio)
+    defaults = [s for s in streams if s.disposition & 0x1]
+    return (defaults or streams)[0] if streams else None
+
+
+def _language(stream: Any) -> str:
+    language = str((stream.metadata or {}).get("language", "")).strip().lower()
+    return "" if language in ("und", "") else language[:16]
+
+
+def _track_facts(container: InputContainer) -> list[dict[str, Any]]:
+    """Every audio and subtitle stream as tagged (no timing yet)."""
+    tracks = []
+    for stream in container.streams:
+        if stream.type not in ("audio", "subtitle"):
+            continue
+        cc: Any = stream.codec_context
+        audio = stream.type == "audio"
+        tracks.append({
+            "index": stream.index,
+            "kind": TrackKind.AUDIO if audio else TrackKind.SUBTITLE,
+            "codec": cc.codec.canonical_name if cc.codec else (cc.name or ""),
+            "language": _language(stream),
+            "title": str((stream.metadata or {}).get("title", ""))[:100],
+            "default": bool(stream.disposition & 0x1),
+            "forced": bool(stream.disposition & 0x40),
+            "channels": (cc.layout.nb_channels if cc.layout else cc.channels) if audio else 0,
+            "sample_rate": cc.sample_rate if audio else 0,
+        })
+    return tracks
 
 
 def _rotation(frame: VideoFrame) -> int:
@@ -406,6 +486,39 @@ _TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte2
               14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67"}
 _PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
               9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "jedec-p22"}
+_MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "ycgco",
+             9: "bt2020nc", 10: "bt2020c", 11: "smpte2085", 12: "chroma-derived-nc", 13: "chroma-derived-c",
+             14: "ictcp"}
+_RANGES = {1: "tv", 2: "pc"}
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _hdr_metadata(frame: VideoFrame) -> dict[str, Any]:
+    """HDR10 static metadata from a decoded frame's side data (the decoder puts the bitstream's SEI
+    or OBU and the container's boxes there): the mastering display and the content light level.
+
+    PyAV hands side data over as raw bytes: AVMasteringDisplayMetadata is 10 AVRationals (R, G, B,
+    white point xy; min, max luminance) and two ints saying which half is set; AVContentLightMetadata
+    is two unsigned ints (MaxCLL, MaxFALL), all in native byte order.
+    """
+    found: dict[str, Any] = {}
+    # PyAV's stubs type ``side_data`` as one SideData; it is their container.
+    for side in cast("Iterable[SideData]", frame.side_data):
+        data, kind = bytes(side), side.type.name
+        if kind == "MASTERING_DISPLAY_METADATA" and len(data) >= 88:
+            fields = struct.unpack("=22i", data[:88])
+            values = [_ratio(fields[i], fields[i + 1]) for i in range(0, 20, 2)]
+            has_primaries, has_luminance = fields[20], fields[21]
+            xy = [tuple(values[i:i + 2]) for i in range(0, 8, 2)] if has_primaries else [(), (), (), ()]
+            found["mastering"] = MasteringDisplay(
+                red=xy[0], green=xy[1], blue=xy[2], white=xy[3],
+                min_luminance=values[8] if has_luminance else 0.0, max_luminance=values[9] if has_luminance else 0.0)
+        elif kind == "CONTENT_LIGHT_LEVEL" and len(data) >= 8:
+            found["max_cll"], found["max_fall"] = struct.unpack("=2I", data[:8])
+    return found
 
 
 def _video_facts(stream: VideoStream, frame: VideoFrame) -> dict[str, Any]:
@@ -428,6 +541,9 @@ def _video_facts(stream: VideoStream, frame: VideoFrame) -> dict[str, Any]:
         "profile": str(cc.profile or ""),
         "color_transfer": _TRANSFERS.get(int(frame.color_trc or 0), ""),
         "color_primaries": _PRIMARIES.get(int(frame.color_primaries or 0), ""),
+        "color_matrix": _MATRICES.get(int(frame.colorspace), "") if frame.colorspace is not None else "",
+        "color_range": _RANGES.get(int(frame.color_range or 0), ""),
+        **_hdr_metadata(frame),
     }
 
 
@@ -443,8 +559,14 @@ def _audio_facts(stream: AudioStream | None) -> dict[str, Any] | None:
     }
 
 
-def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -> VideoInfo:
+def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets,
+                first_decoded: int | None = None) -> VideoInfo:
+    """``first_decoded``: the pts of the first frame the decoder outputs. Frames shown before it
+    cannot be decoded (a stream cut before its first keyframe, open-GOP leading pictures): the
+    decoder drops them, and so does every encode of this file."""
     pts = sorted(packets.pts)
+    if first_decoded is not None and any(p >= first_decoded for p in pts):
+        pts = [p for p in pts if p >= first_decoded]
     if not pts:
         raise InvalidMediaError("video stream has no frames")
     first = pts[0]
@@ -475,14 +597,63 @@ def _video_info(facts: dict[str, Any], time_base: Fraction, packets: _Packets) -
     )
 
 
-def _audio_info(facts: dict[str, Any] | None, time_base: Fraction | None, packets: _Packets) -> AudioInfo | None:
+def _audio_info(facts: dict[str, Any] | None, time_base: Fraction | None, packets: _Packets,
+                decoded: tuple[float | None, float | None] = (None, None)) -> AudioInfo | None:
+    """The audio's first sample and length: as decoded where the probe could decode its ends
+    (edit lists, encoder priming and headers that lie about lengths make packet times differ from
+    what a decoder outputs), else from the packets."""
     if facts is None or time_base is None or packets.audio_start is None or packets.audio_end is None:
         return None
-    return AudioInfo(
-        **facts,
-        start=float(packets.audio_start * time_base),
-        duration=float((packets.audio_end - packets.audio_start) * time_base),
-    )
+    start = float(packets.audio_start * time_base) if decoded[0] is None else decoded[0]
+    end = float(packets.audio_end * time_base) if decoded[1] is None else decoded[1]
+    return AudioInfo(**facts, start=start, duration=max(0.0, end - start))
+
+
+def _track(facts: dict[str, Any], packets: _Packets, time_bases: dict[int, Fraction],
+           spans: dict[int, tuple[float | None, float | None]]) -> TrackInfo:
+    """A track's record; an audio track with its span (decoded where it could be)."""
+    index = facts["index"]
+    if facts["kind"] != TrackKind.AUDIO or index not in packets.audio_spans or index not in time_bases:
+        return TrackInfo(**facts)
+    first, last = packets.audio_spans[index]
+    start, end = spans.get(index, (None, None))
+    start = float(first * time_bases[index]) if start is None else start
+    end = float(last * time_bases[index]) if end is None else end
+    return TrackInfo(**facts, start=start, duration=max(0.0, end - start))
+
+
+TAIL_SECONDS = 1.0  # how far before the packets' end the probe seeks to decode the audio's last samples
+
+
+def _decoded_audio_ends(container: InputContainer, stream: AudioStream, packets_end: float
+                        ) -> tuple[float | None, float | None]:
+    """(first sample time, end of the last sample) of ``stream`` as its decoder outputs them:
+    the first frames from the start, the last ones after a seek to ``TAIL_SECONDS`` before the
+    packets' end. None where it cannot tell (no timestamps, a failed seek)."""
+    import av
+
+    time_base = stream.time_base
+    if time_base is None:
+        return None, None
+    first = end = None
+    # The other streams' samples are not even read (the MP4 demuxer skips discarded ones).
+    for other in container.streams:
+        other.discard = type(other.discard).all if other.index != stream.index else type(other.discard).default
+    try:
+        for frame in container.decode(stream):
+            if frame.pts is not None:
+                first = float(frame.pts * time_base)
+                break
+        if first is None:
+            return None, None
+        target = max(first, packets_end - TAIL_SECONDS)
+        container.seek(int(target / time_base), stream=stream, backward=True, any_frame=False)
+        for frame in container.decode(stream):
+            if frame.pts is not None and frame.sample_rate:
+                end = max(end or 0.0, float(frame.pts * time_base) + frame.samples / frame.sample_rate)
+    except (av.error.FFmpegError, ValueError, OverflowError):
+        return first, None
+    return first, end
 
 
 def probe_in_process(source: str) -> ProbeResult:
@@ -503,12 +674,17 @@ def probe_in_process(source: str) -> ProbeResult:
                 raise InvalidMediaError("the video stream's header is invalid (no usable frame size)")
             if video is None:
                 raise InvalidMediaError("not a video file (no video stream)")
-            audio = container.streams.audio[0] if container.streams.audio else None
+            audio = _pick_audio(container)
+            track_facts = _track_facts(container)
+            others = tuple(t["index"] for t in track_facts if t["kind"] == TrackKind.AUDIO
+                           and (audio is None or t["index"] != audio.index))
             format_name = container.format.name
             if format_name == MOV_FAMILY:
-                _check_mov_truncation(video, src.size)
+                _check_mov_truncation(video, src.read_at, src.size)
             _check_frame_size(video)
-            video_facts = _video_facts(video, _first_frame(container, video))
+            first_frame = _first_frame(container, video)
+            video_facts = _video_facts(video, first_frame)
+            first_decoded = first_frame.pts
             audio_facts = _audio_facts(audio)
             duration = (container.duration or 0) / 1_000_000
             start_time = (container.start_time or 0) / 1_000_000
@@ -521,14 +697,26 @@ def probe_in_process(source: str) -> ProbeResult:
             boxes = top_level_boxes(src.read_at, src.size)
             reader.zero = [(b.offset + b.header, b.offset + b.size) for b in boxes if b.type == "mdat"]
         with _open_container(reader) as container:
-            packets = _scan_packets(container, video_index, audio_index, key_dts, frame_cap(duration))
+            packets = _scan_packets(container, video_index, audio_index, key_dts, frame_cap(duration, format_name),
+                                    others)
             video_tb = container.streams[video_index].time_base
             if video_tb is None:
                 raise InvalidMediaError("the video stream has no time base")
-            video_info = _video_info(video_facts, video_tb, packets)
-            audio_tb = container.streams[audio_index].time_base if audio_index is not None else None
-            audio_info = _audio_info(audio_facts, audio_tb, packets)
-        return ProbeResult(format_name, src.size, duration, start_time, video_info, audio_info)
+            video_info = _video_info(video_facts, video_tb, packets, first_decoded)
+            time_bases = {s.index: s.time_base for s in container.streams.audio if s.time_base is not None}
+        audio_tb = time_bases.get(audio_index) if audio_index is not None else None
+        # Each audio track's ends as decoded (edit lists, priming, lying headers), from the real bytes.
+        reader.zero = []
+        spans: dict[int, tuple[float | None, float | None]] = {}
+        for index in sorted(packets.audio_spans.keys() & time_bases.keys()):
+            with _open_container(reader) as container:  # each from the start, as a decoder meets it
+                stream = next(s for s in container.streams.audio if s.index == index)
+                spans[index] = _decoded_audio_ends(container, stream,
+                                                   float(packets.audio_spans[index][1] * time_bases[index]))
+        audio_info = _audio_info(audio_facts, audio_tb, packets, spans.get(audio_index, (None, None))
+                                 if audio_index is not None else (None, None))
+        tracks = tuple(_track(facts, packets, time_bases, spans) for facts in track_facts)
+        return ProbeResult(format_name, src.size, duration, start_time, video_info, audio_info, tracks)
     finally:
         src.close()
 
@@ -569,11 +757,13 @@ def probe(source: str, *, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
     try:
         payload = json.loads(result.stdout)
     except ValueError:
-        reason = sandbox.describe_failure(result.stderr, result.returncode)
-        # Killed by its own resource limits or crashed while parsing: the file is hostile or
-        # broken, and another attempt would end the same way.
-        error_class = InvalidMediaError if result.returncode < 0 else MediaError
-        raise error_class(f"the file could not be analysed safely: probe {reason}") from None
+        failure = sandbox.classify_failure(result.stderr, result.returncode)
+        message = f"the file could not be analysed safely: probe {failure.reason}"
+        if result.returncode < 0 and not failure.retryable:
+            # Killed by its own resource limits or crashed while parsing: the file is hostile or
+            # broken, and another attempt would end the same way.
+            raise InvalidMediaError(message) from None
+        raise MediaError(message, retryable=failure.retryable) from None
     if "error" in payload:
         error_class = InvalidMediaError if payload.get("invalid") else MediaError
         raise error_class(payload["error"])

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import IO
+from typing import IO, NamedTuple
 
 from chalicelib.model.errors import JobAbandoned, MediaError, MediaTimeoutError
 
@@ -276,45 +276,91 @@ def _tail(stream: IO[bytes], max_bytes: int) -> bytes:
     return stream.read()
 
 
-_SIGNAL_REASONS = {
-    signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGXFSZ: "output size limit exceeded",
-    signal.SIGSEGV: "crashed (segmentation fault)",
-    signal.SIGABRT: "aborted (possibly out of memory)",
-    signal.SIGKILL: "killed (possibly out of memory)",
+class Failure(NamedTuple):
+    """Why a child failed, for users, and whether running it again could end otherwise."""
+
+    reason: str
+    retryable: bool
+
+
+# What each signal means here. Our own limits (CPU, file size) and crashes on the input end the
+# same way every time; a SIGKILL/SIGTERM we did not send (our timeout and cancel raise before
+# they kill) came from outside: the kernel's OOM killer under memory pressure, an operator.
+_SIGNAL_FAILURES = {
+    signal.SIGXCPU: Failure("CPU time limit exceeded", False),
+    signal.SIGXFSZ: Failure("output size limit exceeded", False),
+    signal.SIGSEGV: Failure("crashed (segmentation fault)", False),
+    signal.SIGBUS: Failure("crashed (bus error)", False),
+    signal.SIGFPE: Failure("crashed (arithmetic error)", False),
+    signal.SIGILL: Failure("crashed (illegal instruction)", False),
+    signal.SIGABRT: Failure("aborted (possibly out of memory)", False),
+    signal.SIGKILL: Failure("killed (possibly out of memory)", True),
+    signal.SIGTERM: Failure("stopped from outside (SIGTERM)", True),
 }
 
-# ffmpeg's messages for common input problems, rephrased for end users.
-_KNOWN_REASONS = [
-    (re.compile(r"Cannot allocate memory|Generic error in an external library", re.I), "out of memory"),
-    (re.compile(r"moov atom not found", re.I), "truncated: moov atom not found (incomplete MP4/MOV)"),
-    (re.compile(r"not on whitelist", re.I), "input references a disallowed protocol or format"),
+# ffmpeg's messages, rephrased for end users, first match wins. ffmpeg is deterministic: a
+# non-zero exit repeats on the same bytes with the same arguments, unless the cause is the
+# machine or the network (retryable: True). Unknown messages are not retried.
+_KNOWN_FAILURES: list[tuple[re.Pattern[str], Failure]] = [
+    (re.compile(r"No space left on device", re.I), Failure("no space left on the worker's disk", True)),
+    (re.compile(r"Resource temporarily unavailable", re.I), Failure("the worker is out of resources", True)),
+    (re.compile(r"received signal (2|15)\b", re.I), Failure("stopped from outside (a signal)", True)),
+    (re.compile(r"Server returned 5(\d\d|XX)", re.I), Failure("the input server failed (HTTP 5xx)", True)),
+    (re.compile(r"Connection (reset|refused|timed out)|Network is unreachable|Operation timed out|"
+                r"Input/output error", re.I), Failure("reading the input failed (network or disk error)", True)),
+    (re.compile(r"Server returned 403|Forbidden", re.I),
+     Failure("access to the input URL was denied (expired link?)", True)),
+    (re.compile(r"Server returned 404", re.I), Failure("input URL not found", False)),
+    # Our local copy of the source vanished (another worker's eviction): a retry fetches it again.
+    (re.compile(r"No such file or directory", re.I), Failure("input file not found", True)),
+    (re.compile(r"Cannot allocate memory|Generic error in an external library", re.I),
+     Failure("out of memory", False)),
+    (re.compile(r"EBML header using unsupported features", re.I),
+     Failure("not a valid Matroska file (its EBML header asks for features no reader supports)", False)),
+    (re.compile(r"EBML header parsing failed", re.I), Failure("not a valid Matroska file (bad EBML header)", False)),
+    (re.compile(r"missing mandatory atoms, broken header", re.I),
+     Failure("the MP4's sample tables are broken (a missing or invalid stsz/stco/stsc box)", False)),
+    (re.compile(r"moov atom not found", re.I),
+     Failure("incomplete or damaged MP4/MOV: no moov box (its index) was found", False)),
+    (re.compile(r"Protocol '[^']*' not on whitelist", re.I),
+     Failure("input references a disallowed protocol", False)),
+    (re.compile(r"not on whitelist", re.I), Failure("disallowed format: not a video container we accept", False)),
     (re.compile(r"Invalid data found when processing input", re.I),
-     "not a video file we can read (unrecognized or unsupported container)"),
-    (re.compile(r"No such file or directory", re.I), "input file not found"),
-    (re.compile(r"Server returned 403|Forbidden", re.I), "access to the input URL was denied (expired link?)"),
-    (re.compile(r"Server returned 404", re.I), "input URL not found"),
-    (re.compile(r"Output file does not contain any stream|matches no streams", re.I), "input stream missing"),
+     Failure("not a video file we can read (unrecognized or unsupported container)", False)),
+    (re.compile(r"Output file does not contain any stream|matches no streams", re.I),
+     Failure("input stream missing", False)),
+    (re.compile(r"Nothing was written into output file|Output file is empty", re.I),
+     Failure("nothing could be decoded from the input", False)),
 ]
+# Exit statuses of our own making: the sandbox could not be set up on this machine (125).
+_EXIT_FAILURES = {125: Failure("the sandbox could not be set up on this machine", True)}
+
+
+def classify_failure(stderr: str, returncode: int) -> Failure:
+    """Why a child exited with ``returncode`` (negative: killed by that signal), from its
+    stderr tail, and whether another attempt could succeed. The one table of both."""
+    if returncode < 0:
+        try:
+            return _SIGNAL_FAILURES.get(signal.Signals(-returncode), Failure(f"killed by signal {-returncode}", True))
+        except ValueError:
+            return Failure(f"killed by signal {-returncode}", True)
+    for pattern, failure in _KNOWN_FAILURES:
+        if pattern.search(stderr):
+            return failure
+    if returncode in _EXIT_FAILURES:
+        return _EXIT_FAILURES[returncode]
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return Failure(f"exited with status {returncode}", False)
+    # The last distinct lines carry the cause; earlier ones are usually per-packet noise.
+    distinct = list(dict.fromkeys(reversed(lines)))[:2]
+    text = " / ".join(reversed(distinct))
+    return Failure(text if len(text) <= 300 else text[:297] + "...", False)
 
 
 def describe_failure(stderr: str, returncode: int) -> str:
     """Turn an ffmpeg exit status and stderr tail into a short human-readable reason."""
-    if returncode < 0:
-        try:
-            return _SIGNAL_REASONS.get(signal.Signals(-returncode), f"killed by signal {-returncode}")
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    for pattern, reason in _KNOWN_REASONS:
-        if pattern.search(stderr):
-            return reason
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if not lines:
-        return f"exited with status {returncode}"
-    # The last distinct lines carry the cause; earlier ones are usually per-packet noise.
-    distinct = list(dict.fromkeys(reversed(lines)))[:2]
-    text = " / ".join(reversed(distinct))
-    return text if len(text) <= 300 else text[:297] + "..."
+    return classify_failure(stderr, returncode).reason
 
 
 def run(
@@ -337,7 +383,7 @@ def run(
     ours) plus ``extra_env``; ``workdir`` as its cwd, HOME and TMPDIR, and (where the kernel has
     Landlock) the only place it may write to; and, unless ``network``, no way to open an internet
     socket. This process turns non-dumpable first. With ``check`` a non-zero exit raises
-    MediaError("<what> failed: <reason>").
+    MediaError("<what> failed: <reason>"), retryable only where ``classify_failure`` says so.
     """
     protect_parent()
     # Without a workdir (our own trusted renders) the child runs where we do, so relative paths
@@ -365,7 +411,8 @@ def run(
         out.seek(0)
         stdout = out.read()
     if check and returncode != 0:
-        raise MediaError(f"{what} failed: {describe_failure(stderr, returncode)}")
+        failure = classify_failure(stderr, returncode)
+        raise MediaError(f"{what} failed: {failure.reason}", retryable=failure.retryable)
     return RunResult(returncode, stdout, stderr)
 
 

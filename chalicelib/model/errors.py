@@ -1,6 +1,10 @@
 """Domain exceptions. Those that reach HTTP carry their status code (Chalice's ``STATUS_CODE``
 pattern); ``app.py`` reads it and has no table of its own. Adapters (S3, Redis) raise
 ``StorageError``s, never client errors: only the route logic decides what the caller did wrong.
+
+Every error also says whether another attempt could succeed (``retryable``: the class's
+``RETRYABLE`` unless the raiser knows better, as ``sandbox.run`` does per ffmpeg failure);
+``is_retryable`` is the one place that decides, and the worker loop retries only those.
 """
 
 
@@ -8,12 +12,18 @@ class FramefleetError(Exception):
     """Base class of every framefleet error; an unexpected one is a 500."""
 
     STATUS_CODE = 500
+    RETRYABLE = True  # unknown trouble may be an outage: another attempt may succeed
+
+    def __init__(self, *args: object, retryable: bool | None = None) -> None:
+        super().__init__(*args)
+        self.retryable = type(self).RETRYABLE if retryable is None else retryable
 
 
 class ValidationError(FramefleetError):
     """A client request is malformed or over a limit."""
 
     STATUS_CODE = 400
+    RETRYABLE = False
 
 
 class InvalidOptionsError(ValidationError):
@@ -55,7 +65,12 @@ class StorageRejectedError(StorageError):
 
 
 class MediaError(FramefleetError):
-    """ffmpeg or media processing failed; the message is a short human-readable reason."""
+    """ffmpeg or media processing failed; the message is a short human-readable reason.
+
+    Not retryable by default: the same command on the same bytes fails the same way. What can
+    pass (a timeout under load, a child killed from outside, a read over the network) says so."""
+
+    RETRYABLE = False
 
 
 class InvalidMediaError(MediaError):
@@ -63,7 +78,9 @@ class InvalidMediaError(MediaError):
 
 
 class MediaTimeoutError(MediaError):
-    """A media subprocess exceeded its wall-clock timeout."""
+    """A media subprocess exceeded its wall-clock timeout (on a loaded machine: another may not)."""
+
+    RETRYABLE = True
 
 
 class VerificationError(MediaError):
@@ -76,6 +93,14 @@ class QueueError(FramefleetError):
 
 class JobAbandoned(FramefleetError):
     """The task's job was cancelled or failed, or its lease was lost: stop work quietly."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Can another attempt of the task that raised ``exc`` succeed? Our errors say so themselves;
+    anything else (Redis, botocore, OSError, a bug) may be an outage and is retried."""
+    if isinstance(exc, FramefleetError):
+        return exc.retryable
+    return True
 
 
 def public_reason(exc: BaseException) -> str:

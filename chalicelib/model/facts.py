@@ -9,6 +9,7 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
@@ -46,6 +47,20 @@ def _revive(hint: Any, value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class MasteringDisplay(Record):
+    """SMPTE ST 2086 mastering display colour volume (HDR10 metadata): CIE 1931 xy of the display's
+    red, green and blue primaries and white point (empty when the source gives only luminance),
+    its peak and black luminance in cd/m² (0: not given)."""
+
+    red: tuple[float, ...] = ()
+    green: tuple[float, ...] = ()
+    blue: tuple[float, ...] = ()
+    white: tuple[float, ...] = ()
+    max_luminance: float = 0.0
+    min_luminance: float = 0.0
+
+
+@dataclass(frozen=True)
 class VideoInfo(Record):
     """The selected video stream."""
 
@@ -71,6 +86,11 @@ class VideoInfo(Record):
     # Empty when unknown (then every chunk is assumed to start decoding near its first frame).
     keyframes: tuple[int, ...] = field(default=(), repr=False)
     time_base_den: int = 0  # denominator of the stream's time base: output timescales are multiples
+    color_matrix: str = ""  # ffmpeg's name of the YUV matrix (bt709, bt2020nc…); "" = unspecified
+    color_range: str = ""  # tv (limited) | pc (full); "" = unspecified
+    mastering: MasteringDisplay | None = None  # HDR10 static metadata, from the first frame's side data
+    max_cll: int = 0  # content light level (CTA-861.3), cd/m²: brightest pixel; 0 = not given
+    max_fall: int = 0  # brightest frame average, cd/m²; 0 = not given
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,39 @@ class AudioInfo(Record):
     duration: float
 
 
+class TrackKind(StrEnum):
+    """What a source stream beside the picture carries."""
+
+    AUDIO = "audio"
+    SUBTITLE = "subtitle"
+
+
+# Subtitle codecs that are pictures, not text: they cannot become WebVTT or mov_text.
+BITMAP_SUBTITLES = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
+
+
+@dataclass(frozen=True)
+class TrackInfo(Record):
+    """An audio or subtitle stream of the source, as tagged (every one, the main audio included)."""
+
+    index: int
+    kind: str  # TrackKind
+    codec: str
+    language: str = ""  # ISO 639-2 as tagged; "" when untagged or "und"
+    title: str = ""
+    default: bool = False
+    forced: bool = False
+    channels: int = 0
+    sample_rate: int = 0
+    start: float = 0.0  # audio: first decoded sample (absolute seconds)
+    duration: float = 0.0  # audio: decoded length
+
+    @property
+    def bitmap(self) -> bool:
+        """A picture-based subtitle (PGS, VobSub, DVB): it cannot be turned into text."""
+        return self.kind == TrackKind.SUBTITLE and self.codec in BITMAP_SUBTITLES
+
+
 @dataclass(frozen=True)
 class ProbeResult(Record):
     """Container-level facts plus the chosen video/audio streams."""
@@ -95,6 +148,7 @@ class ProbeResult(Record):
     start_time: float
     video: VideoInfo | None
     audio: AudioInfo | None
+    tracks: tuple[TrackInfo, ...] = ()  # every audio and subtitle stream, in stream order
 
     def summary(self) -> dict[str, Any]:
         """Small dict for the job record (no per-frame data)."""
@@ -109,6 +163,7 @@ class ProbeResult(Record):
             "start_time": self.start_time,
             "video": video,
             "audio": audio,
+            "tracks": [t.to_dict() for t in self.tracks],
         }
 
 

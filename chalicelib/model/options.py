@@ -23,6 +23,10 @@ MAX_RUNGS = 8
 RUNG_HEIGHT_RANGE = (120, 2160)
 RUNG_KEYS = frozenset({"height", "codec", "crf", "maxrate"})
 MAXRATE_RANGE = (100, 100_000)  # kb/s
+HDR_MODES = ("tonemap", "keep")
+HDR_CODECS = ("hevc", "av1")  # the codecs whose rungs can stay HDR (10-bit); H.264 is always SDR
+LOUDNESS_OFF = "off"
+LOUDNESS_RANGE = (-36, -10)  # LUFS: from quiet broadcast (-31 to -24) to loud streaming (-14 to -11)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class EncodeOptions:
     ladder: str | tuple[dict[str, Any], ...] = "auto"
     codecs: tuple[str, ...] = ("h264",)
     segment_seconds: float = 2.0
+    # ``"off"``, or the integrated loudness (LUFS, a JSON number) the audio is normalised to.
+    loudness: str | float = LOUDNESS_OFF
+    # An HDR (PQ/HLG) source: ``"tonemap"`` makes every rung SDR (BT.709); ``"keep"`` keeps the HEVC
+    # and AV1 rungs HDR (10-bit, the source's transfer and metadata). SDR sources ignore it.
+    hdr: str = "tonemap"
 
     def __post_init__(self) -> None:
         _choice("preset", self.preset, PRESETS)
@@ -60,6 +69,12 @@ class EncodeOptions:
         if "h264" not in self.codecs:
             raise InvalidOptionsError("codecs must include h264 (the rung every player can play, and the MP4's)")
         object.__setattr__(self, "ladder", _ladder(self.ladder, self.codecs))
+        if self.loudness != LOUDNESS_OFF:
+            _number("loudness", self.loudness, LOUDNESS_RANGE, integer=False, also='"off" or ')
+        _choice("hdr", self.hdr, HDR_MODES)
+        if self.hdr == "keep" and not set(self.video_codecs) & set(HDR_CODECS):
+            raise InvalidOptionsError('hdr "keep" needs an HEVC or AV1 rendition in the stream (codecs or the ladder, '
+                                      'and outputs hls or dash): H.264 renditions and the MP4 are always SDR')
 
     @property
     def max_width(self) -> int:
@@ -70,6 +85,20 @@ class EncodeOptions:
     def gop_seconds(self) -> float:
         """Fixed GOP length = the segment length; never longer than a chunk (chunks are whole GOPs)."""
         return min(self.segment_seconds, self.chunk_seconds)
+
+    @property
+    def loudness_target(self) -> float | None:
+        """The integrated loudness (LUFS) to normalise the audio to; None: leave it as it is."""
+        return None if self.loudness == LOUDNESS_OFF else float(self.loudness)
+
+    @property
+    def video_codecs(self) -> tuple[str, ...]:
+        """The codecs the ladder encodes: H.264 alone for an MP4-only job."""
+        if not self.streaming:
+            return ("h264",)
+        if isinstance(self.ladder, str):  # "auto"
+            return self.codecs
+        return tuple(c for c in CODECS if c == "h264" or any(r["codec"] == c for r in self.ladder))
 
     @property
     def streaming(self) -> bool:
@@ -135,12 +164,12 @@ def _ladder(value: Any, codecs: tuple[str, ...]) -> str | tuple[dict[str, Any], 
     return tuple(rungs)
 
 
-def _number(name: str, value: Any, bounds: tuple[float, float], *, integer: bool) -> None:
+def _number(name: str, value: Any, bounds: tuple[float, float], *, integer: bool, also: str = "") -> None:
     kinds = (int,) if integer else (int, float)
     # bool is an int subclass; "crf": true must not pass as 1.
     if isinstance(value, bool) or not isinstance(value, kinds) or value != value:
         kind = "an integer" if integer else "a number"
-        raise InvalidOptionsError(f"{name} must be {kind} (got {value!r})")
+        raise InvalidOptionsError(f"{name} must be {also}{kind} (got {value!r})")
     low, high = bounds
     if not low <= value <= high:
         raise InvalidOptionsError(f"{name} must be between {low:g} and {high:g} (got {value!r})")

@@ -6,10 +6,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chalicelib.model.colour import Colour, source_colour
 from chalicelib.model.errors import InvalidMediaError
-from chalicelib.model.facts import MOV_FAMILY, ProbeResult, Record
+from chalicelib.model.facts import MOV_FAMILY, ProbeResult, Record, TrackKind
 from chalicelib.model.ladder import Rung, build_ladder
 from chalicelib.model.options import EncodeOptions
+from chalicelib.model.tracks import AudioTrack, SubtitleTrack, audio_tracks, subtitle_tracks
 
 # A last chunk shorter than this fraction of a normal chunk is merged into the previous one.
 MIN_LAST_CHUNK_FRACTION = 0.5
@@ -63,6 +65,21 @@ class Plan(Record):
     # Start of every media segment (one per GOP), seconds from the first frame: the boundaries
     # every rung, codec and the audio share.
     segment_times: tuple[float, ...] = ()
+    # Seconds the audio starts before the first video frame: the output timeline starts with the
+    # audio, and the first frame is shown from 0 until the second one (frame count unchanged).
+    lead: float = 0.0
+    colour: Colour | None = None  # an HDR source's colour (tone mapping, kept HDR rungs); None: SDR
+    # Every audio track (the main one first: has_audio, audio_duration and the MP4's first audio),
+    # the text subtitle tracks, and what the output leaves out of the source, in plain words.
+    audio_tracks: tuple[AudioTrack, ...] = ()
+    subtitles: tuple[SubtitleTrack, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def side_task(self) -> bool:
+        """Whether the job has the audio task: every audio track and the text subtitles, in one
+        pass over the source (a source with subtitles but no audio has it too)."""
+        return self.has_audio or bool(self.subtitles)
 
     @property
     def origin_ticks(self) -> int:
@@ -102,11 +119,37 @@ def output_size(display_width: int, display_height: int, max_width: int, max_hei
     return min(width, max_width - max_width % 2), min(height, max_height - max_height % 2)
 
 
+def timeline_start(probe: ProbeResult) -> float:
+    """Absolute time the output starts at: the first video frame, or the audio's first sample
+    when that is earlier (an edit list delaying the video, a camera's audio leading a few frames)."""
+    if probe.video is None:
+        return probe.start_time
+    if probe.audio is None:
+        return probe.video.first_pts
+    others = [t.start for t in probe.tracks if t.kind == TrackKind.AUDIO and t.index != probe.audio.index]
+    return min(probe.video.first_pts, probe.audio.start, *others)
+
+
+def video_lead(probe: ProbeResult) -> float:
+    """Seconds the first frame is held before its own time (the audio leads by that much), in
+    whole ticks of the video's time base so that every frame time stays exact."""
+    video = probe.video
+    if video is None:
+        return 0.0
+    lead = max(0.0, video.first_pts - timeline_start(probe))
+    return round(lead * video.time_base_den) / video.time_base_den if video.time_base_den else lead
+
+
+def output_times(frame_times: Sequence[float], lead: float) -> tuple[float, ...]:
+    """Frame times on the output timeline: the first frame at 0, the others ``lead`` later."""
+    return tuple(0.0 if i == 0 else t + lead for i, t in enumerate(frame_times))
+
+
 def expected_audio_duration(probe: ProbeResult) -> float | None:
-    """Length of the encoded audio: source audio end minus the first video frame time."""
+    """Length of the encoded audio: source audio end minus the output timeline's start."""
     if probe.audio is None or probe.video is None:
         return None
-    return max(0.0, probe.audio.start + probe.audio.duration - probe.video.first_pts)
+    return max(0.0, probe.audio.start + probe.audio.duration - timeline_start(probe))
 
 
 def gop_frames(fps: float, options: EncodeOptions) -> int:
@@ -202,9 +245,11 @@ def seek_preroll(probe: ProbeResult) -> float:
 
 
 def _chunks(starts: Sequence[int], frame_times: Sequence[float], video_duration: float, offset: float,
-            first_pts: float, preroll: float) -> tuple[Chunk, ...]:
-    """``offset``: first frame time relative to the input start_time; ``first_pts`` its own timestamp."""
+            first_pts: float, preroll: float, lead: float = 0.0) -> tuple[Chunk, ...]:
+    """``offset``: first frame time relative to the input start_time; ``first_pts`` its own timestamp;
+    ``lead``: the first frame's hold (the chunks' times are on the output timeline, seeks on the source's)."""
     total = len(frame_times)
+    times = output_times(frame_times, lead)
     bounds = [*starts, total]
     chunks = []
     for i, (first, end) in enumerate(zip(bounds, bounds[1:])):
@@ -213,15 +258,15 @@ def _chunks(starts: Sequence[int], frame_times: Sequence[float], video_duration:
         middle = 0.0 if first == 0 else (frame_times[first - 1] + frame_times[first]) / 2
         target = 0.0 if first == 0 else offset + middle
         seek = max(0.0, target - preroll)
-        stop = frame_times[end] if end < total else video_duration
+        stop = times[end] if end < total else video_duration + lead
         chunks.append(
             Chunk(
                 index=i,
                 start_frame=first,
                 frame_count=end - first,
                 seek=seek,
-                start=frame_times[first],
-                duration=stop - frame_times[first],
+                start=times[first],
+                duration=stop - times[first],
                 # The cut by source timestamp, not by time since the seek: how ffmpeg rebases
                 # timestamps after a seek differs between demuxers (MPEG-TS with audio first).
                 keep_from=first_pts + middle if target > seek else 0.0,
@@ -252,9 +297,13 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
                             max_decode_ratio, opening)
     width, height = output_size(video.display_width, video.display_height, options.max_width, options.max_height)
     rungs = build_ladder(options, width, height, fps)
+    lead = video_lead(probe)
+    subtitles, notes = subtitle_tracks(probe)
+    times = output_times(video.frame_times, lead)
     return Plan(
         chunks=_chunks(
-            starts, video.frame_times, video.duration, video.first_pts - probe.start_time, video.first_pts, preroll
+            starts, video.frame_times, video.duration, video.first_pts - probe.start_time, video.first_pts, preroll,
+            lead,
         ),
         total_frames=video.frame_count,
         gop_frames=gop,
@@ -262,10 +311,15 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
         height=rungs[0].height,
         fps=fps,
         has_audio=probe.audio is not None,
-        video_duration=video.duration,
+        video_duration=video.duration + lead,
         video_index=video.index,
         audio_duration=expected_audio_duration(probe),
         rungs=rungs,
         timescale=video_timescale(video.time_base_den),
-        segment_times=tuple(video.frame_times[i] for i in range(0, video.frame_count, gop)),
+        segment_times=tuple(times[i] for i in range(0, video.frame_count, gop)),
+        lead=lead,
+        colour=source_colour(video, options),
+        audio_tracks=audio_tracks(probe, timeline_start(probe)),
+        subtitles=subtitles,
+        notes=notes,
     )

@@ -20,6 +20,7 @@ STREAM_DIR = "stream"
 MASTER = "master.m3u8"
 MANIFEST = "manifest.mpd"
 INIT = "init.mp4"  # a rendition's init segment, beside its numbered media segments
+SUBTITLES = "subtitles.vtt"  # a subtitle rendition's one WebVTT file, the whole video long
 # The job's images, in its stream folder (README "Images"): made for every job, mp4-only ones too.
 POSTER = "poster.jpg"
 POSTER_WEBP = "poster.webp"

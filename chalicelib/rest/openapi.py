@@ -8,6 +8,9 @@ from chalicelib.model.options import (
     CHUNK_SECONDS_RANGE,
     CODECS,
     CRF_RANGE,
+    HDR_MODES,
+    LOUDNESS_OFF,
+    LOUDNESS_RANGE,
     MAX_HEIGHT_RANGE,
     MAX_RUNGS,
     MAXRATE_RANGE,
@@ -47,8 +50,14 @@ def _options_schema() -> dict[str, Any]:
         "chunk_seconds": {"type": "number", "minimum": CHUNK_SECONDS_RANGE[0], "maximum": CHUNK_SECONDS_RANGE[1]},
         "outputs": _subset(OUTPUTS),
         "codecs": _subset(CODECS),
+        "hdr": {"type": "string", "enum": list(HDR_MODES),
+                "description": "an HDR source: tonemap (every rendition SDR) or keep (HEVC/AV1 stay HDR)"},
         "segment_seconds": {"type": "number", "minimum": SEGMENT_SECONDS_RANGE[0],
                             "maximum": SEGMENT_SECONDS_RANGE[1]},
+        "loudness": {"oneOf": [{"type": "string", "enum": [LOUDNESS_OFF]}, {
+            "type": "number", "minimum": LOUDNESS_RANGE[0], "maximum": LOUDNESS_RANGE[1]}],
+            "description": "off (default), or the audio's integrated loudness in LUFS (EBU R128, two passes; "
+                           "true peak at most -1 dBTP), a number"},
         "ladder": {"oneOf": [{"type": "string", "enum": ["auto"]}, {
             "type": "array", "minItems": 1, "maxItems": MAX_RUNGS, "items": {
                 "type": "object", "required": ["height"], "additionalProperties": False, "properties": {

@@ -111,7 +111,8 @@ def test_vfr_timestamps_follow_source(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("audio_offset", [0.5, -0.5])
 def test_audio_aligned_to_first_video_frame(tmp_path: Path, audio_offset: float) -> None:
-    # Video 0..3 s; audio 2 s long starting 0.5 s after (pad) or before (trim) the first frame.
+    # Video 0..3 s; audio 2 s long starting 0.5 s after (padded with silence) or before the first
+    # frame (all of it kept: the timeline starts with the audio, the first frame is held).
     source = tmp_path / "av.mkv"
     video_delay = ["-itsoffset", "0.5"] if audio_offset < 0 else []
     audio_delay = ["-itsoffset", "0.5"] if audio_offset > 0 else []
@@ -125,8 +126,9 @@ def test_audio_aligned_to_first_video_frame(tmp_path: Path, audio_offset: float)
     probed = probe(str(source))
     assert probed.audio.start - probed.video.first_pts == pytest.approx(audio_offset, abs=0.03)
     result = transcode(str(source), FAST, tmp_path)
-    expected = 2.0 + audio_offset
+    expected = 2.0 + max(audio_offset, 0.0)
     assert result.metadata["audio"]["duration"] == pytest.approx(expected, abs=0.05)
+    assert result.plan.lead == pytest.approx(max(-audio_offset, 0.0), abs=0.03)
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):
@@ -213,7 +215,7 @@ def hostile_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "empty": (empty, "file is empty"),
         "text": (text, "not a video file we can read"),
         "hls playlist": (playlist, "not a video file we can read"),
-        "truncated, moov lost": (cut_moov, "truncated: moov atom not found"),
+        "truncated, moov lost": (cut_moov, "truncated: the file ends at byte 1517039, inside the 'mdat' box"),
         "truncated, data lost": (cut_mdat, "truncated: file ends at byte"),
         "audio only": (audio_only, "not a video file (no video stream)"),
         "missing": (tmp_path / "missing.mp4", "cannot open input"),
@@ -241,7 +243,7 @@ def test_encoder_rejects_hls_playlist_renamed_mp4(tmp_path: Path) -> None:
     playlist, _ = hostile_inputs(tmp_path)["hls playlist"]
     argv = [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *sandbox.input_args(str(playlist)), "-f", "null", "-"]
     # ffmpeg falls back to the .mp4 extension's demuxer, which finds no moov: rejected either way.
-    with pytest.raises(MediaError, match="unrecognized or unsupported container|moov atom not found"):
+    with pytest.raises(MediaError, match="unrecognized or unsupported container|no moov box"):
         sandbox.run(argv, 10)
 
 

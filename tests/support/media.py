@@ -12,9 +12,10 @@ from chalicelib.model.facts import ProbeResult
 from chalicelib.model.kinds import PartName, PartState, chunk_part
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan, plan_chunks
+from chalicelib.model.playback import SUBTITLES
 from workers.media import dash, hls
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import SEGMENT_LIST, encode_audio, encode_ladder
+from workers.media.encode import SEGMENT_LIST, audio_tracks_of, encode_audio, encode_ladder, subtitle_path, track_folder
 from workers.media.mux import remux
 from workers.media.package import Track, package_audio, package_chunk
 from workers.media.stream import INIT, Index, collect, segment_name
@@ -88,14 +89,21 @@ def transcode(source: str, options: EncodeOptions, workdir: Path, *,
             _write(package, track)
             inits.setdefault(track.id, []).append(track.init)
         parts[chunk_part(chunk.index)] = {"state": PartState.DONE, "tracks": {t.id: t.record() for t in tracks}}
-    if plan.has_audio:
+    if plan.side_task:
         folder = workdir / "audio"
         folder.mkdir()
         encode_audio(source, probed, plan, str(folder), timeout=TIMEOUT)
-        names = [line.split(",")[0] for line in (folder / SEGMENT_LIST).read_text().splitlines() if line]
-        track = package_audio([str(folder / n) for n in names])
-        _write(package, track)
-        parts[PartName.AUDIO] = {"state": PartState.DONE, "tracks": {track.id: track.record()}}
+        records = {}
+        for audio_track in audio_tracks_of(plan, probed):
+            track_dir = Path(track_folder(str(folder), audio_track))
+            names = [line.split(",")[0] for line in (track_dir / SEGMENT_LIST).read_text().splitlines() if line]
+            track = package_audio([str(track_dir / n) for n in names], track_id=audio_track.id)
+            _write(package, track)
+            records[track.id] = track.record()
+        for subtitle in plan.subtitles:
+            (package / subtitle.id).mkdir(parents=True, exist_ok=True)
+            (package / subtitle.id / SUBTITLES).write_bytes(Path(subtitle_path(str(folder), subtitle)).read_bytes())
+        parts[PartName.AUDIO] = {"state": PartState.DONE, "tracks": records}
     index = collect(plan, parts)
     verify_stream(plan, index, parts)
     for name, text in hls.playlists(index).items():
@@ -104,8 +112,12 @@ def transcode(source: str, options: EncodeOptions, workdir: Path, *,
     top = index.video[0]
     video = join_track(package / top.id, len(top.durations), workdir / "video.mp4")
     audio = join_track(package / "audio", len(index.audio.durations), workdir / "audio.mp4") if index.audio else None
+    alternates = [(str(join_track(package / a.id, len(a.durations), workdir / f"{a.id}.mp4")), a.language)
+                  for a in index.alternates]
+    subtitles = [(str(package / t.id / SUBTITLES), t.language) for t in index.subtitles]
     output = workdir / "out.mp4"
-    remux(str(video), str(audio) if audio else None, str(output), timescale=plan.timescale, timeout=TIMEOUT)
+    remux(str(video), str(audio) if audio else None, str(output), timescale=plan.timescale, timeout=TIMEOUT,
+          languages=[index.audio.language] if index.audio else [], alternates=alternates, subtitles=subtitles)
     metadata = verify_output(str(output), plan, plan.audio_duration)
     return Transcode(probed, plan, output, metadata, package, index, parts, inits)
 

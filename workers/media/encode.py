@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 
 from chalicelib.media import sandbox
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
 from chalicelib.model.ladder import Rung
 from chalicelib.model.options import EncodeOptions
-from chalicelib.model.plan import Chunk, Plan
+from chalicelib.model.plan import Chunk, Plan, timeline_start
+from chalicelib.model.tracks import MAIN_AUDIO_ID, AudioTrack, SubtitleTrack
+from workers.media import colour as hdr
 from workers.media.binary import ffmpeg_binary
 from workers.media.images import ChunkImages
 
@@ -74,15 +77,27 @@ def rung_filter(rung: Rung) -> str:
     return f"scale={rung.width}:{rung.height}:flags=bicubic:out_range=tv,setsar=1,format=yuv420p"
 
 
+def start_at_zero(chunk: Chunk, plan: Plan) -> str:
+    """The chunk's first frame at t=0; in the first chunk of a source whose audio leads, every
+    later frame ``plan.lead`` later (the first frame is held until then: no frame added)."""
+    if chunk.start_frame == 0 and plan.lead > 0:
+        return f"setpts=PTS-STARTPTS+gt(N\\,0)*{plan.lead:.9f}/TB"
+    return "setpts=PTS-STARTPTS"
+
+
 def ladder_filter(chunk: Chunk, plan: Plan, rungs: tuple[Rung, ...], images: ChunkImages | None = None) -> str:
     """Decode once, [pre-roll trim,] start at t=0, then split into one scaled branch per rung
-    [and one for the chunk's poster candidates and storyboard tiles]."""
+    [and one for the chunk's poster candidates and storyboard tiles]. An HDR source's SDR rungs
+    [and images] branch from one tone-mapped picture instead (``workers.media.colour``)."""
     extra = images is not None and not images.empty
     head = [f"trim=start={chunk.keep_from:.6f}"] if chunk.keep_from > 0 else []
-    head += ["setpts=PTS-STARTPTS", f"split={len(rungs) + extra}"]
+    head += [start_at_zero(chunk, plan), f"split={len(rungs) + extra}"]
     branches = "".join(f"[s{i}]" for i in range(len(rungs))) + ("[img]" if extra else "")
     scaled = ";".join(f"[s{i}]{rung_filter(r)}[v{i}]" for i, r in enumerate(rungs))
     pictures = f";{images.filter('img')}" if images is not None and extra else ""
+    if plan.colour is not None:  # the plain split becomes: kept HDR branches, one tone-mapped, split again
+        head[-1] = hdr.ladder_graph(plan.colour, rungs, (plan.width, plan.height), rung_filter, "img" if extra else "")
+        return f"[0:{plan.video_index}]{','.join(head)}{pictures}"
     return f"[0:{plan.video_index}]{','.join(head)}{branches};{scaled}{pictures}"
 
 
@@ -95,16 +110,21 @@ def codec_args(rung: Rung, plan: Plan, options: EncodeOptions) -> list[str]:
     """Encoder flags of one rung: closed GOPs of exactly ``plan.gop_frames`` frames in every codec,
     identical for every chunk so that every chunk writes the same init segment."""
     gop = str(plan.gop_frames)
+    colour = plan.colour  # an HDR source: colour tags, and a kept HDR rung's 10 bits and metadata
+    tags = hdr.encoder_args(colour, rung.codec)
     if rung.codec == "h264":
-        return [*x264_args(plan, options, rung.crf), *rate_args(rung)]
+        return [*x264_args(plan, options, rung.crf), *rate_args(rung), *tags]
     if rung.codec == "hevc":
-        return ["-c:v", "libx265", "-preset", options.x264_preset, "-crf", str(rung.crf), "-pix_fmt", "yuv420p",
-                "-tag:v", "hvc1", "-g", gop, "-keyint_min", gop,
-                "-x265-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
-                *rate_args(rung)]
+        x265 = ":".join([f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
+                         *hdr.x265_params(colour)])
+        return ["-c:v", "libx265", "-preset", options.x264_preset, "-crf", str(rung.crf),
+                "-pix_fmt", hdr.pix_fmt(colour, rung.codec), *hdr.x265_profile(colour),
+                "-tag:v", "hvc1", "-g", gop, "-keyint_min", gop, "-x265-params", x265, *rate_args(rung), *tags]
     if rung.codec == "av1":
+        svt = ":".join([f"keyint={gop}:scd=0", *hdr.svtav1_params(colour)])
         return ["-c:v", "libsvtav1", "-preset", str(SVT_PRESETS[options.x264_preset]), "-crf", str(rung.crf),
-                "-pix_fmt", "yuv420p", "-g", gop, "-svtav1-params", f"keyint={gop}:scd=0", *rate_args(rung)]
+                "-pix_fmt", hdr.pix_fmt(colour, rung.codec), "-g", gop, "-svtav1-params", svt, *rate_args(rung),
+                *tags]
     raise MediaError(f"unknown codec {rung.codec!r}")
 
 
@@ -130,6 +150,10 @@ def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, o
             "-frames:v", str(chunk.frame_count),
             *codec_args(rung, plan, options),
             "-video_track_timescale", str(plan.timescale),
+            # The encoder's clock is the track's: by default ffmpeg clocks it at 1/frame rate
+            # when the rate looks constant, moving every frame off-grid (a held first frame, a
+            # broadcast's jitter) to the nearest frame slot.
+            "-enc_time_base:v", f"1/{plan.timescale}",
             "-movflags", CMAF_MOVFLAGS,
             "-fflags", "+bitexact",
             "-f", "mp4",
@@ -148,42 +172,41 @@ def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, o
 
 
 def audio_start_offset(probe: ProbeResult) -> float:
-    """Where the output timeline (first video frame) starts, relative to the input start_time."""
-    if probe.video is None:
-        return 0.0
-    return max(0.0, probe.video.first_pts - probe.start_time)
+    """Where the output timeline (the first video frame, or the audio's first sample if earlier)
+    starts, relative to the input start_time."""
+    return max(0.0, timeline_start(probe) - probe.start_time)
 
 
-def audio_filter(offset: float) -> str:
-    """Align audio so that ``offset`` (input timeline seconds) becomes t=0, resample to 48 kHz."""
+def audio_filter(offset: float, *, loudness: str = "") -> str:
+    """Align audio so that ``offset`` (input timeline seconds) becomes t=0, resample to 48 kHz
+    [, then normalise its loudness (``loudness``: filters from ``workers.media.loudness``) and
+    resample back to 48 kHz]."""
     align = [f"atrim=start={offset:.6f}", f"asetpts=PTS-{offset:.6f}/TB"] if offset > 0 else []
-    return ",".join([*align, f"aresample={AUDIO_RATE}:async=1:min_hard_comp=0.02:first_pts=0"])
+    resample = f"aresample={AUDIO_RATE}:async=1:min_hard_comp=0.02:first_pts=0"
+    # loudnorm restamps its output back to back from its first input: the timeline's padding,
+    # gaps and overlaps must be settled before it (and its 192 kHz brought back after it).
+    extra = [resample, loudness] if loudness else []
+    return ",".join([*align, *extra, resample])
 
 
-def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: str) -> list[str]:
-    """ffmpeg argv: encode the whole audio track once straight into one fragmented MP4 per video
-    segment, cut at the first AAC frame at or after each boundary.
+def track_folder(out_dir: str, track: AudioTrack) -> str:
+    """Where the audio task writes ``track``'s segments (the main track: ``out_dir`` itself)."""
+    return out_dir if track.id == MAIN_AUDIO_ID else os.path.join(out_dir, track.id)
 
-    No input seek (byte-bisecting demuxers such as mpegts land imprecisely and audio is cheap to
-    decode): ``atrim`` cuts audio before the first video frame sample-accurately, ``asetpts`` moves
-    that frame to t=0, and ``aresample`` with ``first_pts=0`` pads a later-starting track with
-    silence (and fills timestamp gaps) so it stays in sync.
 
-    The segment muxer lists each finished segment in ``segments.csv`` as it goes, so the task
-    can publish audio while the encode still runs.
-    """
-    if probe.audio is None:
-        raise MediaError("source has no audio stream")
+def subtitle_path(out_dir: str, track: SubtitleTrack) -> str:
+    """Where the audio task writes ``track`` as WebVTT."""
+    return os.path.join(out_dir, f"{track.id}.vtt")
+
+
+def _audio_output(track: AudioTrack, offset: float, plan: Plan, folder: str, loudness: str) -> list[str]:
     cuts = ",".join(f"{t:.6f}" for t in plan.segment_times[1:]) or f"{plan.video_duration + 3600:.6f}"
     return [
-        ffmpeg_binary(),
-        *sandbox.GLOBAL_ARGS,
-        *sandbox.input_args(source),
-        "-map", f"0:{probe.audio.index}",
+        "-map", f"0:{track.index}",
         "-vn", "-sn", "-dn",
         "-map_metadata", "-1",
         "-map_chapters", "-1",
-        "-af", audio_filter(audio_start_offset(probe)),
+        "-af", audio_filter(offset, loudness=loudness),
         "-ac", str(AUDIO_CHANNELS),
         "-c:a", "aac",
         "-profile:a", "aac_low",
@@ -192,12 +215,53 @@ def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: st
         "-segment_times", cuts,
         "-segment_format", "mp4",
         "-segment_format_options", f"movflags=+empty_moov+default_base_moof:frag_duration={WHOLE_SEGMENT_FRAGMENT}",
-        "-segment_list", os.path.join(out_dir, SEGMENT_LIST),
+        "-segment_list", os.path.join(folder, SEGMENT_LIST),
         "-segment_list_type", "csv",
         "-reset_timestamps", "0",
         "-fflags", "+bitexact",
-        os.path.join(out_dir, "%05d.mp4"),
+        os.path.join(folder, "%05d.mp4"),
     ]
+
+
+def _subtitle_output(track: SubtitleTrack, offset: float, path: str) -> list[str]:
+    # The cues move with the timeline's start, as the audio does (cues before it are dropped).
+    shift = ["-output_ts_offset", f"{-offset:.6f}"] if offset > 0 else []
+    return ["-map", f"0:{track.index}", "-vn", "-an", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+            "-c:s", "webvtt", *shift, "-f", "webvtt", path]
+
+
+def audio_tracks_of(plan: Plan, probe: ProbeResult) -> tuple[AudioTrack, ...]:
+    """The plan's audio tracks (a plan made before tracks were kept: the main audio only)."""
+    if plan.audio_tracks or probe.audio is None:
+        return plan.audio_tracks
+    return (AudioTrack(MAIN_AUDIO_ID, probe.audio.index, "", "Main", True, plan.audio_duration or 0.0),)
+
+
+def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: str, *, loudness: str = "",
+                        track_loudness: Mapping[str, str] | None = None) -> list[str]:
+    """ffmpeg argv: encode every audio track once straight into one fragmented MP4 per video
+    segment, cut at the first AAC frame at or after each boundary (the main track in ``out_dir``,
+    each other one in its own folder), and every text subtitle track into one WebVTT file.
+
+    No input seek (byte-bisecting demuxers such as mpegts land imprecisely and audio is cheap to
+    decode): ``atrim`` cuts audio before the timeline's start sample-accurately, ``asetpts`` moves
+    that instant to t=0, and ``aresample`` with ``first_pts=0`` pads a later-starting track with
+    silence (and fills timestamp gaps) so it stays in sync.
+
+    The segment muxer lists each finished segment in ``segments.csv`` as it goes, so the task
+    can publish audio while the encode still runs. ``loudness``: the main track's filters (see
+    ``audio_filter``); ``track_loudness``: each track's, by id (the main one's there wins).
+    """
+    if probe.audio is None and not plan.subtitles:
+        raise MediaError("source has no audio stream")
+    offset = audio_start_offset(probe)
+    outputs: list[str] = []
+    filters = {MAIN_AUDIO_ID: loudness, **(track_loudness or {})}
+    for track in audio_tracks_of(plan, probe):
+        outputs += _audio_output(track, offset, plan, track_folder(out_dir, track), filters.get(track.id, ""))
+    for subtitle in plan.subtitles:
+        outputs += _subtitle_output(subtitle, offset, subtitle_path(out_dir, subtitle))
+    return [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *sandbox.input_args(source), *outputs]
 
 
 def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: EncodeOptions, out_path: str) -> list[str]:
@@ -249,7 +313,14 @@ def encode_audio(
     *,
     timeout: float,
     cancel: threading.Event | None = None,
+    loudness: str = "",
+    track_loudness: Mapping[str, str] | None = None,
 ) -> None:
-    """Encode the whole audio track into segment files in ``out_dir``. Raises MediaError."""
-    sandbox.run(audio_segments_argv(source, probe, plan, out_dir), timeout, what="encoding audio", cancel=cancel,
-                network=sandbox.is_remote(source), workdir=out_dir)
+    """Encode every audio track into segment files in ``out_dir`` [through ``loudness``'s (the
+    main one) or ``track_loudness``'s (by track id) filters: ``workers.media.loudness.normalisation``],
+    and the text subtitles into WebVTT files. Raises MediaError."""
+    for track in audio_tracks_of(plan, probe):
+        os.makedirs(track_folder(out_dir, track), exist_ok=True)
+    argv = audio_segments_argv(source, probe, plan, out_dir, loudness=loudness, track_loudness=track_loudness)
+    sandbox.run(argv, timeout, what="encoding audio",
+                cancel=cancel, network=sandbox.is_remote(source), workdir=out_dir)

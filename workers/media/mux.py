@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 
 from chalicelib.media import sandbox
 from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE
@@ -18,27 +19,40 @@ MAX_MP4_TIMESCALE = 1_000_000
 MP4_TIMESCALE = 90_000
 
 
-def remux_argv(video_path: str, audio_path: str | None, out_path: str, timescale: int = MP4_TIMESCALE) -> list[str]:
+def remux_argv(video_path: str, audio_path: str | None, out_path: str, timescale: int = MP4_TIMESCALE, *,
+               languages: Sequence[str] = (), alternates: Sequence[tuple[str, str]] = (),
+               subtitles: Sequence[tuple[str, str]] = ()) -> list[str]:
     """ffmpeg argv: a faststart MP4 from a rung's fragmented MP4 (init + its segments, in order)
-    and the audio's, stream copy.
+    and the audio's, stream copy [with the other audio tracks' and the WebVTT subtitles as
+    ``mov_text`` tracks: (path, ISO 639-2 language) each; ``languages``: the main audio's].
 
-    The segments' timeline starts at the AAC priming frame; the audio input is moved one frame
-    earlier so the MP4's audio edit list hides the priming as a plain AAC encode's would, and
-    its first real sample meets the first video frame at t=0. ``timescale``: the segments'.
+    The segments' timeline starts at the AAC priming frame; the audio inputs are moved one frame
+    earlier so the MP4's audio edit lists hide the priming as a plain AAC encode's would, and
+    their first real samples meet the first video frame at t=0. ``timescale``: the segments'.
     """
     argv = [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *_OWN_FILE, "-i", video_path]
     maps = ["-map", "0:v:0"]
-    if audio_path is not None:
-        argv += [*_OWN_FILE, "-itsoffset", f"-{AAC_FRAME / AUDIO_RATE:.6f}", "-i", audio_path]
-        maps += ["-map", "1:a:0"]
+    tags: list[str] = []
+    audio_inputs = ([(audio_path, languages[0] if languages else "")] if audio_path is not None else [])
+    for number, (path, language) in enumerate([*audio_inputs, *(alternates if audio_path is not None else ())]):
+        argv += [*_OWN_FILE, "-itsoffset", f"-{AAC_FRAME / AUDIO_RATE:.6f}", "-i", path]
+        maps += ["-map", f"{len(maps) // 2}:a:0"]
+        tags += [f"-metadata:s:a:{number}", f"language={language or 'und'}",
+                 f"-disposition:a:{number}", "default" if number == 0 else "0"]
+    for number, (path, language) in enumerate(subtitles):
+        argv += [*_OWN_FILE, "-i", path]
+        maps += ["-map", f"{len(maps) // 2}:s:0"]
+        tags += [f"-metadata:s:s:{number}", f"language={language or 'und'}", f"-disposition:s:{number}", "0"]
     rescale = ["-video_track_timescale", str(MP4_TIMESCALE)] if timescale > MAX_MP4_TIMESCALE else []
     return [
         *argv,
         *maps,
         "-c", "copy",
+        *(["-c:s", "mov_text"] if subtitles else []),
         *rescale,
         "-map_metadata", "-1",
         "-map_chapters", "-1",
+        *tags,
         "-movflags", "+faststart",
         "-f", "mp4",
         out_path,
@@ -46,9 +60,11 @@ def remux_argv(video_path: str, audio_path: str | None, out_path: str, timescale
 
 
 def remux(video_path: str, audio_path: str | None, out_path: str, *, timescale: int, timeout: float,
-          cancel: threading.Event | None = None) -> None:
-    """Write the MP4 at ``out_path``. Raises MediaError with a reason."""
+          cancel: threading.Event | None = None, languages: Sequence[str] = (),
+          alternates: Sequence[tuple[str, str]] = (), subtitles: Sequence[tuple[str, str]] = ()) -> None:
+    """Write the MP4 at ``out_path`` (see ``remux_argv``). Raises MediaError with a reason."""
     out_dir = os.path.dirname(os.path.abspath(out_path))
     # Our own local files in, a local file out: no network at all.
-    sandbox.run(remux_argv(video_path, audio_path, out_path, timescale), timeout, what="assembling output",
-                cancel=cancel, network=False, workdir=out_dir)
+    sandbox.run(remux_argv(video_path, audio_path, out_path, timescale, languages=languages, alternates=alternates,
+                           subtitles=subtitles), timeout, what="assembling output", cancel=cancel, network=False,
+                workdir=out_dir)

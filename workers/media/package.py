@@ -12,9 +12,10 @@ from typing import Any
 
 from chalicelib.model.errors import MediaError, VerificationError
 from chalicelib.model.plan import AUDIO_RATE, Chunk, Plan
+from chalicelib.model.tracks import MAIN_AUDIO_ID
 from workers.media import cmaf
 
-AUDIO_ID = "audio"
+AUDIO_ID = MAIN_AUDIO_ID
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ def package_chunk(plan: Plan, chunk: Chunk, rung_files: dict[str, str]) -> list[
 
 
 def package_audio(files: list[str], first_number: int = 0, decode_time: int = 0,
-                  init: bytes | None = None) -> Track:
+                  init: bytes | None = None, track_id: str = AUDIO_ID) -> Track:
     """The audio segment files (one fragment each, each on its own 0-based timeline) as segments
-    ``first_number``… continuing the timeline at ``decode_time`` (48 kHz samples)."""
+    ``first_number``… continuing the timeline at ``decode_time`` (48 kHz samples), of ``track_id``."""
     segments, durations = {}, []
     for number, path in enumerate(files, start=first_number):
         package = cmaf.split(Path(path).read_bytes())
@@ -104,4 +105,4 @@ def package_audio(files: list[str], first_number: int = 0, decode_time: int = 0,
         decode_time += fragment.duration
     _check(init is not None, "no audio segments")
     assert init is not None
-    return Track(AUDIO_ID, init, segments, durations, cmaf.codec_string(init))
+    return Track(track_id, init, segments, durations, cmaf.codec_string(init))

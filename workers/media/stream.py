@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from chalicelib.model.colour import VideoRange, rendition_cicp, rendition_range
 from chalicelib.model.errors import VerificationError
 from chalicelib.model.kinds import PartName, PartState, chunk_part
 from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
 from chalicelib.model.playback import INIT as INIT  # re-exported: the API reads segments too (thumbnails)
 from chalicelib.model.playback import segment_name as segment_name
+from chalicelib.model.tracks import AudioTrack, SubtitleTrack
 from workers.media.package import AUDIO_ID
 
 
@@ -29,6 +31,11 @@ class Rendition:
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    video_range: str = VideoRange.SDR  # SDR, or the PQ/HLG of a kept HDR rung (HLS VIDEO-RANGE)
+    cicp: tuple[int, int, int] | None = None  # a kept HDR rung's colour primaries, transfer, matrix (DASH)
+    language: str = ""  # an audio rendition's, as the source tagged it
+    name: str = ""
+    default: bool = False
 
     @property
     def seconds(self) -> list[float]:
@@ -63,9 +70,16 @@ class Index:
     """The publishable part of a job's stream: renditions cut to the same number of segments."""
 
     video: tuple[Rendition, ...]
-    audio: Rendition | None
+    audio: Rendition | None  # the main audio
     complete: bool
     target_duration: int
+    alternates: tuple[Rendition, ...] = ()  # the other audio tracks, each as long as the main one is listed
+    subtitles: tuple[SubtitleTrack, ...] = ()  # once the audio task is done (it writes them)
+
+    @property
+    def audios(self) -> tuple[Rendition, ...]:
+        """Every audio rendition, the main one first."""
+        return (self.audio, *self.alternates) if self.audio is not None else ()
 
     @property
     def segments(self) -> int:
@@ -101,8 +115,7 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
             break
         done_chunks.append(record)
     audio_record = parts.get(PartName.AUDIO) or {}
-    audio_track = (audio_record.get("tracks") or {}).get(AUDIO_ID)
-    audio_complete = not plan.has_audio or _done(audio_record)
+    audio_complete = not plan.side_task or _done(audio_record)
     complete = len(done_chunks) == len(plan.chunks) and audio_complete
     video = []
     for rung in plan.rungs:
@@ -120,17 +133,26 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
             raise VerificationError(f"output verification failed: the chunks of {rung.id} have different "
                                     "init segments")
         video.append(Rendition(rung.id, "video", codecs, plan.timescale, plan.origin_ticks, plan.origin_ticks,
-                               tuple(durations), tuple(sizes), rung.codec, rung.width, rung.height, plan.fps))
-    audio = None
+                               tuple(durations), tuple(sizes), rung.codec, rung.width, rung.height, plan.fps,
+                               rendition_range(plan.colour, rung.codec), rendition_cicp(plan.colour, rung.codec)))
+    audios: list[Rendition] = []
     if plan.has_audio:
-        count = len(audio_track["durations"]) if audio_track else 0
+        records = audio_record.get("tracks") or {}
+        wanted = plan.audio_tracks or (AudioTrack(AUDIO_ID, 0, "", "Main", True, plan.audio_duration or 0.0),)
+        # Every track listed as far as all of them (and the video) have got: they play together.
+        count = min(len(records[t.id]["durations"]) if t.id in records else 0 for t in wanted)
         listed = count if complete else min(count, len(video[0].durations) if video else 0)
         if not complete and listed < (len(video[0].durations) if video else 0):
             video = [_cut(r, listed) for r in video]  # video waits for the audio beside it
-        if audio_track:
-            audio = Rendition(AUDIO_ID, "audio", audio_track["codecs"], AUDIO_RATE, 0, AAC_FRAME,
-                              tuple(audio_track["durations"][:listed]), tuple(audio_track["sizes"][:listed]))
-    return Index(tuple(video), audio, complete, target_duration(plan))
+        for track in wanted:
+            record = records.get(track.id)
+            if record:
+                audios.append(Rendition(track.id, "audio", record["codecs"], AUDIO_RATE, 0, AAC_FRAME,
+                                        tuple(record["durations"][:listed]), tuple(record["sizes"][:listed]),
+                                        language=track.language, name=track.name, default=track.default))
+    main = next((a for a in audios if a.id == AUDIO_ID), None)
+    return Index(tuple(video), main, complete, target_duration(plan), tuple(a for a in audios if a is not main),
+                 plan.subtitles if complete else ())
 
 
 def _cut(rendition: Rendition, count: int) -> Rendition:

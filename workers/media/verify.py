@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.media.probe import probe, top_level_boxes
 from chalicelib.model.errors import MediaError, VerificationError
-from chalicelib.model.facts import ProbeResult
+from chalicelib.model.facts import ProbeResult, TrackKind
 from chalicelib.model.kinds import chunk_part
 from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
 from workers.media.stream import Index
@@ -52,7 +52,8 @@ def verify_output(path: str, plan: Plan, audio_expected_duration: float | None) 
     try:
         result = probe(path)
     except MediaError as exc:
-        raise VerificationError(f"output verification failed: {exc}") from None
+        # A probe that timed out on a loaded machine may pass on the next attempt.
+        raise VerificationError(f"output verification failed: {exc}", retryable=exc.retryable) from None
     video = result.video
     _check(video is not None, "no video track")
     assert video is not None
@@ -71,6 +72,7 @@ def verify_output(path: str, plan: Plan, audio_expected_duration: float | None) 
         f"video lasts {video.duration:.3f}s, expected {plan.video_duration:.3f}s",
     )
     audio = _check_audio(result, audio_expected_duration)
+    tracks = _check_tracks(result, plan, audio_expected_duration is not None)
     return {
         "width": video.width,
         "height": video.height,
@@ -83,7 +85,25 @@ def verify_output(path: str, plan: Plan, audio_expected_duration: float | None) 
         "size": result.size,
         "bitrate": int(result.size * 8 / result.duration) if result.duration > 0 else 0,
         "audio": audio,
+        **tracks,
     }
+
+
+def _check_tracks(result: ProbeResult, plan: Plan, with_audio: bool) -> dict[str, Any]:
+    """Every audio track the plan keeps, each lasting what its source track does; every text
+    subtitle track, as mov_text."""
+    audios = [t for t in result.tracks if t.kind == TrackKind.AUDIO]
+    subtitles = [t for t in result.tracks if t.kind == TrackKind.SUBTITLE]
+    wanted = plan.audio_tracks if with_audio else ()
+    if len(wanted) > 1:
+        _check(len(audios) == len(wanted), f"{len(audios)} audio tracks, expected {len(wanted)}")
+        for got, track in zip(audios[1:], wanted[1:]):
+            _check(abs(got.duration - track.duration) <= AUDIO_TOLERANCE,
+                   f"audio track {track.id} lasts {got.duration:.3f}s, expected {track.duration:.3f}s")
+    _check(len(subtitles) == len(plan.subtitles), f"{len(subtitles)} subtitle tracks, expected {len(plan.subtitles)}")
+    _check(all(t.codec == "mov_text" for t in subtitles), "a subtitle track is not mov_text")
+    return {"audio_tracks": [{"language": t.language, "duration": t.duration} for t in audios],
+            "subtitles": [{"language": t.language} for t in subtitles]}
 
 
 def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) -> None:
@@ -103,12 +123,16 @@ def verify_stream(plan: Plan, index: Index, parts: dict[str, dict[str, Any]]) ->
         ticks = round(plan.video_duration * plan.timescale)
         _check(sum(rung.durations) == ticks,
                f"{rung.id} lasts {rung.total_seconds:.3f}s, expected the video's {plan.video_duration:.3f}s")
+    _check(len(index.subtitles) == len(plan.subtitles), "a subtitle rendition is missing")
     if plan.audio_duration is None:
         _check(index.audio is None, "unexpected audio rendition")
         return
     _check(index.audio is not None, "audio rendition missing")
     assert index.audio is not None
-    samples = sum(index.audio.durations) - AAC_FRAME
-    wanted = plan.audio_duration * AUDIO_RATE
-    _check(abs(samples - wanted) <= AAC_FRAME + AUDIO_TOLERANCE * AUDIO_RATE,
-           f"audio has {samples} samples, expected {wanted:.0f}")
+    lengths = {t.id: t.duration for t in plan.audio_tracks} or {index.audio.id: plan.audio_duration}
+    _check(len(index.audios) == len(lengths), f"{len(index.audios)} audio renditions, expected {len(lengths)}")
+    for rendition in index.audios:
+        samples = sum(rendition.durations) - AAC_FRAME
+        wanted = lengths[rendition.id] * AUDIO_RATE
+        _check(abs(samples - wanted) <= AAC_FRAME + AUDIO_TOLERANCE * AUDIO_RATE,
+               f"{rendition.id} has {samples} samples, expected {wanted:.0f}")

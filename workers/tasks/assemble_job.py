@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.model.kinds import JobState, PartName, PartState
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
-from chalicelib.model.playback import stream_prefix
+from chalicelib.model.playback import SUBTITLES, stream_prefix
 from chalicelib.model.tasks import Task
 from chalicelib.stores.services import Services
 from chalicelib.stores.storage import output_key, work_prefix
@@ -48,7 +48,9 @@ def assemble_job(svc: Services, task: Task, cancel: threading.Event) -> None:
     verify_stream(plan, index, parts)
     check_cancel(cancel)
     output: dict[str, Any] = {"outputs": list(options.outputs), "renditions": renditions(index),
-                              "source_size": job.get("size"), "storyboard": write_storyboard(svc, job_id, plan, parts)}
+                              "source_size": job.get("size"), "storyboard": write_storyboard(svc, job_id, plan, parts),
+                              # what of the source the output leaves out, and why (bitmap subtitles…)
+                              "notes": list(plan.notes)}
     if job.get("poster_time") is None:  # no chunk could publish it (its task died just after the part)
         publish_poster(svc, job_id, plan, parts)
     key = None
@@ -76,10 +78,20 @@ def build_mp4(svc: Services, job_id: str, options: EncodeOptions, index: Index, 
     video = _join(svc, bucket, f"{prefix}{index.video[0].id}/", len(index.video[0].durations), tmp / "video.mp4")
     check_cancel(cancel)
     audio = None
+    alternates: list[tuple[str, str]] = []
+    subtitles: list[tuple[str, str]] = []
     if index.audio is not None:
         audio = _join(svc, bucket, f"{prefix}{AUDIO_ID}/", len(index.audio.durations), tmp / "audio.mp4")
+        for track in index.alternates:
+            path = _join(svc, bucket, f"{prefix}{track.id}/", len(track.durations), tmp / f"{track.id}.mp4")
+            alternates.append((str(path), track.language))
+    for subtitle in index.subtitles:
+        path = tmp / f"{subtitle.id}.vtt"
+        svc.storage.download_file(bucket, f"{prefix}{subtitle.id}/{SUBTITLES}", path)
+        subtitles.append((str(path), subtitle.language))
     remux(str(video), str(audio) if audio else None, str(out), timescale=index.video[0].timescale,
-          timeout=svc.settings.encode_timeout, cancel=cancel)
+          timeout=svc.settings.encode_timeout, cancel=cancel,
+          languages=[index.audio.language] if index.audio else [], alternates=alternates, subtitles=subtitles)
 
 
 def _join(svc: Services, bucket: str, folder: str, count: int, path: Path) -> Path:

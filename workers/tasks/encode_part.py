@@ -1,6 +1,7 @@
 """Processor tasks: encode one chunk's every rung, or the whole audio track, into final segments."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import threading
@@ -19,11 +20,19 @@ from chalicelib.model.playback import stream_prefix
 from chalicelib.model.tasks import Task, TaskSpec
 from chalicelib.stores.services import Services
 from workers.cancel import check_cancel
-from workers.media.encode import SEGMENT_LIST, encode_audio, encode_ladder
+from workers.media.encode import (
+    SEGMENT_LIST,
+    audio_tracks_of,
+    encode_audio,
+    encode_ladder,
+    subtitle_path,
+    track_folder,
+)
 from workers.media.images import ChunkImages, made_images
+from workers.media.loudness import normalisation
 from workers.media.package import Track, package_audio, package_chunk
 from workers.tasks.images import candidate_prefix, publish_poster, upload_images
-from workers.tasks.publish import location, publish_progress, upload_track
+from workers.tasks.publish import location, publish_progress, upload_subtitles, upload_track
 from workers.tasks.sources import local_source
 
 AUDIO_POLL_SECONDS = 0.5
@@ -52,8 +61,8 @@ def encode_part(svc: Services, task: Task, cancel: threading.Event) -> None:
     pictures: dict[str, Any] = {}  # a chunk's poster candidates and storyboard tiles
     with tempfile.TemporaryDirectory(prefix="ff-part-", dir=settings.work_dir or None) as tmp:
         if task.payload["kind"] == TaskKind.AUDIO:
-            tracks = [_audio(svc, job_id, ProbeResult.from_dict(job["source"]), plan, source, tmp, bucket, prefix,
-                             cancel)]
+            tracks = _audio(svc, job_id, ProbeResult.from_dict(job["source"]), plan, source, tmp, bucket, prefix,
+                            cancel, loudness=options.loudness_target)
         else:
             chunk = plan.chunks[int(task.payload["index"])]
             images = ChunkImages.of(plan, chunk)
@@ -100,46 +109,69 @@ def _poster(svc: Services, job_id: str, plan: Plan) -> None:
 
 
 def _audio(svc: Services, job_id: str, probe: ProbeResult, plan: Plan, source: str, tmp: str, bucket: str,
-           prefix: str, cancel: threading.Event) -> Track:
-    """Encode the audio track into segments, uploading each as the segment muxer finishes it."""
+           prefix: str, cancel: threading.Event, *, loudness: float | None = None) -> list[Track]:
+    """Encode every audio track into segments, uploading each as the segment muxer finishes it
+    [each normalised to ``loudness`` LUFS: measured first, over the whole track], and
+    upload the text subtitles as WebVTT once the encode is done."""
     settings = svc.settings
     failure: list[BaseException] = []
+    filters: dict[str, str] = {}
+    for audio in audio_tracks_of(plan, probe) if loudness is not None and probe.audio is not None else ():
+        assert probe.audio is not None and loudness is not None
+        # Each track measured on its own (a commentary is not as loud as the programme).
+        one = dataclasses.replace(probe, audio=dataclasses.replace(probe.audio, index=audio.index))
+        filters[audio.id], measured = normalisation(source, one, loudness, timeout=settings.encode_timeout,
+                                                    cancel=cancel, workdir=tmp)
+        get_logger().info("loudness measured", extra={"track": audio.id, "target": loudness,
+                                                      "linear": measured.linear(loudness),
+                                                      **dataclasses.asdict(measured)})
+        check_cancel(cancel)
 
     def run() -> None:
         try:
-            encode_audio(source, probe, plan, tmp, timeout=settings.encode_timeout, cancel=cancel)
+            encode_audio(source, probe, plan, tmp, timeout=settings.encode_timeout, cancel=cancel,
+                         track_loudness=filters)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the task's own thread below
             failure.append(exc)
 
     encoder = threading.Thread(target=run, name=f"audio-{job_id}", daemon=True)
     encoder.start()
-    published: Track | None = None
+    tracks = audio_tracks_of(plan, probe)
+    published: dict[str, Track] = {}
     while True:
         running = encoder.is_alive()
-        finished = _listed(tmp)
-        # The segment muxer lists a segment only once it has closed its file.
-        new = finished[len(published.segments) if published else 0:]
-        if new:
-            more = package_audio([os.path.join(tmp, name) for name in new],
-                                 first_number=len(published.segments) if published else 0,
-                                 decode_time=sum(published.durations) if published else 0,
-                                 init=published.init if published else None)
+        grew = False
+        for audio in tracks:
+            folder = track_folder(tmp, audio)
+            done = published.get(audio.id)
+            # The segment muxer lists a segment only once it has closed its file.
+            new = _listed(folder)[len(done.segments) if done else 0:]
+            if not new:
+                continue
+            more = package_audio([os.path.join(folder, name) for name in new],
+                                 first_number=len(done.segments) if done else 0,
+                                 decode_time=sum(done.durations) if done else 0,
+                                 init=done.init if done else None, track_id=audio.id)
             upload_track(svc, bucket, prefix, more)
-            published = more if published is None else Track(
-                more.id, more.init, {**published.segments, **more.segments}, [*published.durations, *more.durations],
+            published[audio.id] = more if done is None else Track(
+                more.id, more.init, {**done.segments, **more.segments}, [*done.durations, *more.durations],
                 more.codecs)
-            if running:
-                svc.jobs.set_part(job_id, PartName.AUDIO, {"state": PartState.RUNNING,
-                                                           "tracks": {more.id: published.record()}})
-                publish_progress(svc, job_id)
+            grew = True
+        if running and grew:
+            svc.jobs.set_part(job_id, PartName.AUDIO, {"state": PartState.RUNNING,
+                                                       "tracks": {k: t.record() for k, t in published.items()}})
+            publish_progress(svc, job_id)
         if not running:
             break
         encoder.join(AUDIO_POLL_SECONDS)
     if failure:
         raise failure[0]
-    if published is None:
-        raise MediaError("the audio encode produced no segments")
-    return published
+    missing = [t.id for t in tracks if t.id not in published]
+    if missing:
+        raise MediaError(f"the audio encode produced no segments for {', '.join(missing)}")
+    for subtitle in plan.subtitles:
+        upload_subtitles(svc, bucket, prefix, subtitle, Path(subtitle_path(tmp, subtitle)).read_bytes())
+    return [published[t.id] for t in tracks]
 
 
 def _listed(folder: str) -> list[str]:

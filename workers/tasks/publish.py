@@ -13,7 +13,8 @@ from typing import Any
 from chalicelib.model.kinds import JobState
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
-from chalicelib.model.playback import CONTENT_TYPES, MANIFEST, stream_prefix
+from chalicelib.model.playback import CONTENT_TYPES, MANIFEST, SUBTITLES, stream_prefix
+from chalicelib.model.tracks import SubtitleTrack
 from chalicelib.stores.services import Services
 from chalicelib.stores.storage import work_prefix
 from workers.media import dash, hls
@@ -46,6 +47,11 @@ def upload_track(svc: Services, bucket: str, prefix: str, track: Track) -> None:
     svc.storage.put_bytes(bucket, folder + INIT, track.init, "video/mp4", IMMUTABLE)
     for number, data in sorted(track.segments.items()):
         svc.storage.put_bytes(bucket, folder + segment_name(number), data, _type(".m4s"), IMMUTABLE)
+
+
+def upload_subtitles(svc: Services, bucket: str, prefix: str, track: SubtitleTrack, vtt: bytes) -> None:
+    """Write a subtitle track's WebVTT under ``prefix``/``track.id``/ (one file: the whole video)."""
+    svc.storage.put_bytes(bucket, f"{prefix}{track.id}/{SUBTITLES}", vtt, "text/vtt; charset=utf-8", IMMUTABLE)
 
 
 def write_index(svc: Services, bucket: str, prefix: str, index: Index, options: EncodeOptions) -> None:
@@ -114,10 +120,14 @@ def publish_final(svc: Services, job_id: str, plan: Plan, options: EncodeOptions
 def renditions(index: Index) -> list[dict[str, Any]]:
     """What the job's output says of each rendition."""
     out = []
-    for r in (*index.video, *([index.audio] if index.audio else [])):
+    for r in (*index.video, *index.audios):
         item: dict[str, Any] = {"id": r.id, "kind": r.kind, "codecs": r.codecs, "bandwidth": r.peak_bitrate,
                                 "average_bandwidth": r.average_bitrate, "segments": len(r.durations)}
         if r.kind == "video":
             item.update(codec=r.codec, width=r.width, height=r.height, frame_rate=round(r.fps, 3))
+        else:
+            item.update(language=r.language, name=r.name, default=r.default)
         out.append(item)
+    out += [{"id": t.id, "kind": "subtitles", "codecs": "wvtt", "language": t.language, "name": t.name,
+             "forced": t.forced} for t in index.subtitles]
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ def local_source(svc: Services, job: dict[str, Any]) -> Path:
     if path.exists():
         os.utime(path)  # recently used: evicted last
         return path
-    partial = path.with_name(path.name + ".part")
+    # Workers sharing a disk (the local stack) may fetch the same source at once: each its own file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
     svc.storage.download_file(svc.settings.upload_bucket, job["source_key"], partial,
                               version_id=job.get("source_version") or None)
     os.replace(partial, path)

@@ -31,7 +31,14 @@ export async function countLongPolls(context: BrowserContext): Promise<void> {
       if (!/^\/jobs\/[0-9a-f]+$/.test(url.pathname) || !url.searchParams.has('wait')) return original(input, init)
       counts.open += 1
       counts.peak = Math.max(counts.peak, counts.open)
-      const settled = (): void => { counts.open -= 1 }
+      let done = false
+      const settled = (): void => {
+        if (!done) counts.open -= 1
+        done = true
+      }
+      // An aborted poll is closed when abort() returns (its 'abort' event fires synchronously),
+      // not when its rejection comes round: the app may open the next one in the same tick.
+      init?.signal?.addEventListener('abort', settled, { once: true })
       const answer = original(input, init)
       // Its answer comes whole once the wait is over (headers and the job at once).
       answer.then(settled, settled)

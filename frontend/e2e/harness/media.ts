@@ -58,6 +58,51 @@ export function streamClip(seconds = 12, name = `stream-${seconds}s.mp4`): strin
   return path
 }
 
+/** The cues of each subtitle track of ``tracksClip`` ([start, end, text], seconds), by language. */
+export const TRACK_CUES: Readonly<Record<'deu' | 'spa', ReadonlyArray<readonly [number, number, string]>>> = {
+  deu: [[0, 3, 'Guten Tag'], [3, 6, 'Auf Wiedersehen']],
+  spa: [[0, 3, 'Buenos días'], [3, 6, 'Hasta luego']],
+}
+
+function srtTime(seconds: number): string {
+  const ms = Math.round(seconds * 1000)
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0')
+  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)},${pad(ms % 1000, 3)}`
+}
+
+/**
+ * A 6 s 640x360 Matroska clip with two audio tracks, English (440 Hz, the default) and French
+ * (880 Hz), and two SRT subtitle tracks, German and Spanish (``TRACK_CUES``); keyframes every 2 s;
+ * rendered once and kept between runs.
+ */
+export function tracksClip(name = 'tracks-6s.mkv'): string {
+  const dir = join(ARTIFACTS, 'cache')
+  const path = join(dir, name)
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true })
+    const srt = (language: 'deu' | 'spa'): string => {
+      const file = join(dir, `tracks-${language}.srt`)
+      writeFileSync(file, TRACK_CUES[language].map(([a, b, text], i) => `${i + 1}\n${srtTime(a)} --> ${srtTime(b)}\n${text}\n`).join('\n'))
+      return file
+    }
+    execFileSync(ffmpeg(), [
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=6',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=6',
+      '-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000:duration=6',
+      '-i', srt('deu'), '-i', srt('spa'),
+      '-map', '0:v', '-map', '1:a', '-map', '2:a', '-map', '3:s', '-map', '4:s',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-g', '60', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-c:s', 'srt',
+      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra',
+      '-metadata:s:s:0', 'language=deu', '-metadata:s:s:1', 'language=spa',
+      '-disposition:a:0', 'default', '-disposition:a:1', '0', '-disposition:s:0', '0', '-disposition:s:1', '0',
+      path,
+    ], { stdio: 'inherit' })
+  }
+  return path
+}
+
 /** A text file: must be refused before anything is uploaded. */
 export function notAVideo(): string {
   mkdirSync(ARTIFACTS, { recursive: true })

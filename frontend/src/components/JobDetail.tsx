@@ -7,6 +7,7 @@ import { displayName, formatBytes, formatEta, formatRelative, formatTimestamp } 
 import { compareFacts, optionFacts, stageTimeline } from '../lib/jobFacts'
 import type { JobsSnapshot, JobsStore } from '../lib/jobsStore'
 import { canPlayNow, embedPageUrl, embedSnippet, linkExpiryNote, playbackOf, type Playback } from '../lib/playback'
+import { outputNotes, withTrackRows } from '../lib/tracks'
 import { isFinal, type Job } from '../lib/types'
 import type { UploadView } from '../lib/uploadView'
 import { ChunkStrip } from './ChunkStrip'
@@ -237,7 +238,8 @@ function Mp4Player({ url, poster, storyboard }: { url: string; poster: string | 
 }
 
 function FactsTable({ job }: { job: Job }) {
-  const rows = compareFacts(job)
+  const rows = withTrackRows(compareFacts(job), job)
+  const notes = outputNotes(job.output)
   return (
     <section aria-labelledby="facts-title" className="min-w-0">
       <h3 id="facts-title" className="mb-2 text-sm font-semibold">Input and output</h3>
@@ -261,6 +263,14 @@ function FactsTable({ job }: { job: Job }) {
           </tbody>
         </table>
       </div>
+      {notes.length > 0 && (
+        <div className="mt-3 text-sm" data-testid="output-notes">
+          <h4 className="mb-1 font-medium">Left out of the output</h4>
+          <ul className={`list-disc pl-5 ${MUTED}`}>
+            {notes.map((note, i) => <li key={i}>{note}</li>)}
+          </ul>
+        </div>
+      )}
     </section>
   )
 }

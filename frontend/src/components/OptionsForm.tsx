@@ -1,7 +1,7 @@
 import { useId, useState } from 'react'
 import {
-  choiceProblem, clampSegmentSeconds, CODEC_LABELS, DEFAULT_CHOICE, formatLadder, makesStream, OUTPUT_LABELS, parseLadder,
-  REQUIRED_CODEC, SEGMENT_SECONDS_RANGE, type EncodeChoice,
+  choiceProblem, clampSegmentSeconds, CODEC_LABELS, DEFAULT_CHOICE, formatLadder, LOUDNESS_TARGETS, makesStream, OUTPUT_LABELS,
+  parseLadder, REQUIRED_CODEC, SEGMENT_SECONDS_RANGE, type EncodeChoice,
 } from '../lib/streamOptions'
 import { STREAM_OUTPUTS, VIDEO_CODECS } from '../lib/types'
 import { FIELD as BASE_FIELD, MUTED } from './ui'
@@ -137,6 +137,18 @@ export function OptionsForm({ value, onChange }: OptionsFormProps) {
             update(value, e.target.value)
           }}
         />
+      </label>
+      <label className={`flex flex-col gap-1 text-xs ${MUTED}`} htmlFor={`${id}-loudness`}>
+        Loudness
+        <select
+          id={`${id}-loudness`}
+          className={FIELD}
+          value={String(value.loudness ?? 'off')}
+          onChange={(e) => update({ ...value, loudness: e.target.value === 'off' ? 'off' : Number(e.target.value) })}
+        >
+          <option value="off">as the source</option>
+          {LOUDNESS_TARGETS.map(([lufs, use]) => <option key={lufs} value={lufs}>{lufs} LUFS ({use})</option>)}
+        </select>
       </label>
       {problem && <p id={`${id}-problem`} role="alert" className="col-span-3 text-xs font-medium text-red-700 dark:text-red-300" data-testid="options-problem">{problem}</p>}
       <p className={`col-span-3 hidden text-xs sm:block ${MUTED}`}>web: an MP4 (H.264 + AAC) and an adaptive stream with one rendition per ladder height and codec. Lower CRF = better quality, bigger file (18–28 is typical).</p>

@@ -21,9 +21,15 @@ interface StreamPlayerProps {
 
 const FORMAT_LABELS: Record<StreamFormat, string> = { hls: 'HLS', dash: 'DASH' }
 
+/** A menu entry's lang attribute (a screen reader says "Français" in French); none when untagged. */
+function langAttribute(language: string): string | undefined {
+  return language && language !== 'und' ? language : undefined
+}
+
 /**
  * The adaptive stream in Shaka Player: HLS by default, DASH on request, automatic or forced
- * rendition, and what plays now. The links are re-signed on every poll: the player reloads only
+ * rendition, the audio language and the subtitles (when the stream has a choice), and what plays
+ * now. The links are re-signed on every poll: the player reloads only
  * when the stream itself (the URL without its token) or the format changes.
  */
 export function StreamPlayer({ hls, dash, poster, storyboard, autoPlay = false, onRefresh }: StreamPlayerProps) {
@@ -99,6 +105,8 @@ export function StreamPlayer({ hls, dash, poster, storyboard, autoPlay = false, 
       data-codec={active?.videoCodec ?? ''}
       data-bandwidth={active ? active.videoBandwidth || active.bandwidth : ''}
       data-error-codes={view.errorCodes.join(',')}
+      data-audio-language={view.audio?.language ?? ''}
+      data-text-language={view.text?.language ?? ''}
     >
       <PlayerVideo video={video} poster={poster} storyboard={storyboard} />
       <div className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm">
@@ -131,6 +139,37 @@ export function StreamPlayer({ hls, dash, poster, storyboard, autoPlay = false, 
             {view.tracks.map((t) => <option key={t.id} value={t.id}>{renditionLabel(t)}</option>)}
           </select>
         </label>
+        {view.audios.length >= 2 && (
+          <label className={`flex items-center gap-2 ${MUTED}`} htmlFor={`${id}-audio`}>
+            Audio
+            <select
+              id={`${id}-audio`}
+              className={FIELD}
+              value={view.audio?.key ?? view.audios[0]?.key}
+              disabled={view.status !== 'ready'}
+              onChange={(e) => controller.current?.selectAudio(e.target.value)}
+              data-testid="audio-language"
+            >
+              {view.audios.map((a) => <option key={a.key} value={a.key} lang={langAttribute(a.language)}>{a.text}</option>)}
+            </select>
+          </label>
+        )}
+        {view.texts.length > 0 && (
+          <label className={`flex items-center gap-2 ${MUTED}`} htmlFor={`${id}-subtitles`}>
+            Subtitles
+            <select
+              id={`${id}-subtitles`}
+              className={FIELD}
+              value={view.text ? String(view.text.id) : 'off'}
+              disabled={view.status !== 'ready'}
+              onChange={(e) => controller.current?.selectText(e.target.value === 'off' ? 'off' : Number(e.target.value))}
+              data-testid="subtitles"
+            >
+              <option value="off">Off</option>
+              {view.texts.map((t) => <option key={t.id} value={t.id} lang={langAttribute(t.language)}>{t.text}</option>)}
+            </select>
+          </label>
+        )}
         <span className="tabular-nums" data-testid="rendition">
           <span className={MUTED}>Now: </span><span className="font-medium">{nowText}</span>
           {view.buffering && view.status === 'ready' && <span className={MUTED}> · buffering…</span>}

@@ -67,6 +67,8 @@ describe('stageTimeline', () => {
       ['Preset', 'web'], ['Max height', '720p'], ['Quality (CRF)', '26'], ['x264 preset', 'veryfast'], ['Chunk length', '10 s'],
     ])
     expect(optionFacts(null)).toEqual([])
+    expect(optionFacts({ preset: 'web', max_height: 720, crf: 26, loudness: -16 }).slice(3)).toEqual([['Loudness', '-16 LUFS']])
+    expect(optionFacts({ preset: 'web', max_height: 720, crf: 26, loudness: 'off' })).toHaveLength(3)
     expect(optionFacts({ preset: 'web', max_height: 720, crf: 26, outputs: ['hls', 'dash', 'mp4'], codecs: ['h264'], ladder: 'auto', segment_seconds: 2 }).slice(3)).toEqual([
       ['Outputs', 'HLS, DASH, MP4'], ['Codecs', 'H.264'], ['Ladder', 'auto'], ['Segment length', '2 s'],
     ])

@@ -114,5 +114,6 @@ export function optionFacts(options: Job['options']): Array<[string, string]> {
   ]
   if (options.x264_preset) facts.push(['x264 preset', options.x264_preset])
   if (options.chunk_seconds) facts.push(['Chunk length', `${options.chunk_seconds} s`])
+  if (typeof options.loudness === 'number') facts.push(['Loudness', `${options.loudness} LUFS`])
   return [...facts, ...streamOptionFacts(options)]
 }

@@ -1,11 +1,13 @@
 // Shaka Player on a <video>: loads an HLS or DASH stream, lists its renditions, switches between
-// automatic and a forced rendition, and reports what plays and what failed. Shaka is loaded on
-// first use (its own chunk: the dashboard never downloads it). Used by the result view's player
+// automatic and a forced rendition, picks the audio language and the subtitles (Shaka's defaults
+// otherwise, forced subtitles included), and reports what plays and what failed. Shaka is loaded
+// on first use (its own chunk: the dashboard never downloads it). Used by the result view's player
 // and by embed.html.
 import {
   describePlaybackError, isInterruption, MIME_TYPES, renditionChoices,
   type PlaybackProblem, type PlayerFailure, type StreamFormat, type TrackInfo,
 } from './playback'
+import { audioChoices, audioKey, textChoices, withAudio, type AudioChoice, type TextChoice } from './tracks'
 
 type ShakaModule = typeof import('shaka-player/dist/shaka-player.compiled-es2021.js').default
 type ShakaPlayer = InstanceType<ShakaModule['Player']>
@@ -76,6 +78,14 @@ export interface StreamView {
   tracks: TrackInfo[]
   /** The rendition being fetched now. */
   active: TrackInfo | null
+  /** The audio languages to choose from (the stream's order: the main one first). */
+  audios: AudioChoice[]
+  /** The audio playing. */
+  audio: AudioChoice | null
+  /** The subtitle tracks to choose from. */
+  texts: TextChoice[]
+  /** The subtitles shown; null: off. */
+  text: TextChoice | null
   /** Automatic selection (ABR) on; off once a rendition was forced. */
   auto: boolean
   /** The stream still grows (an EVENT playlist without its end yet: the job encodes). */
@@ -87,7 +97,7 @@ export interface StreamView {
 }
 
 export const INITIAL_VIEW: StreamView = {
-  status: 'loading', format: 'hls', tracks: [], active: null, auto: true, live: false, buffering: false, problem: null, errorCodes: [],
+  status: 'loading', format: 'hls', tracks: [], active: null, audios: [], audio: null, texts: [], text: null, auto: true, live: false, buffering: false, problem: null, errorCodes: [],
 }
 
 type ShakaTrack = ReturnType<ShakaPlayer['getVariantTracks']>[number]
@@ -108,6 +118,18 @@ function failureOf(err: unknown): PlayerFailure {
 
 const CRITICAL = 2
 
+/** How long the first subtitles may wait for a video segment before one is fetched for them. */
+const TEXT_CUE_WAIT_MS = 1000
+
+/**
+ * How much of the buffer to keep on a switch (two segments, 2–10 s): what is buffered past it is
+ * dropped so the switch shows soon, without emptying the buffer under the playhead (no stall).
+ */
+function safeMargin(player: ShakaPlayer): number {
+  const segment = player.getStats().maxSegmentDuration
+  return Math.min(10, Math.max(2, 2 * (Number.isFinite(segment) && segment > 0 ? segment : 2)))
+}
+
 export class StreamController {
   readonly #video: HTMLVideoElement
   readonly #onChange: (view: StreamView) => void
@@ -117,6 +139,10 @@ export class StreamController {
   #destroyed = false
   /** Bumped by every load(): an older load that finishes late is ignored. */
   #generation = 0
+  /** Whether this load has streamed subtitles yet (see #onSegmentAppended). */
+  #textStarted = false
+  /** A video segment came after the first subtitles (their cues are out). */
+  #videoAfterText = false
 
   constructor(video: HTMLVideoElement, onChange: (view: StreamView) => void) {
     this.#video = video
@@ -131,8 +157,10 @@ export class StreamController {
   async load(url: string, format: StreamFormat, startTime: number | null = null): Promise<void> {
     const generation = ++this.#generation
     this.#url = url
+    this.#textStarted = false
+    this.#videoAfterText = false
     // A new load (another format, a retry) starts in automatic selection.
-    this.#set({ status: 'loading', format, problem: null, tracks: [], active: null, buffering: false, auto: true })
+    this.#set({ status: 'loading', format, problem: null, tracks: [], active: null, audios: [], audio: null, texts: [], text: null, buffering: false, auto: true })
     let player: ShakaPlayer
     try {
       player = await this.#ensurePlayer()
@@ -167,12 +195,37 @@ export class StreamController {
     const track = player.getVariantTracks().find((t) => t.id === choice)
     if (!track) return
     player.configure({ abr: { enabled: false } })
-    // Drop what is buffered past a safety margin (two segments) so the switch shows soon, without
-    // emptying the buffer under the playhead (no stall).
-    const segment = player.getStats().maxSegmentDuration
-    const margin = Math.min(10, Math.max(2, 2 * (Number.isFinite(segment) && segment > 0 ? segment : 2)))
-    player.selectVariantTrack(track, true, margin)
+    player.selectVariantTrack(track, true, safeMargin(player))
     this.#set({ auto: false })
+    this.#refresh()
+  }
+
+  /** Play the audio ``key`` (an AudioChoice's), keeping the rendition (forced or automatic). */
+  selectAudio(key: string): void {
+    const player = this.#player
+    if (!player) return
+    const candidates = player.getAudioTracks().filter((t) => audioKey(t) === key)
+    // Of the same language and label, the one closest to what plays (channels, codec).
+    const playing = player.getAudioTracks().find((t) => t.active)
+    const track = candidates.find((t) => t.channelsCount === playing?.channelsCount && t.codecs === playing?.codecs) ?? candidates[0]
+    if (!track || track.active) return
+    // As Shaka's own UI does: the whole audio buffer goes (behind the playhead too, so going back
+    // does not bring the old language back), and the new language is heard at once.
+    player.selectAudioTrack(track)
+    this.#refresh()
+  }
+
+  /** Show the subtitles ``trackId``, or none ("off"). */
+  selectText(choice: number | 'off'): void {
+    const player = this.#player
+    if (!player) return
+    if (choice === 'off') {
+      player.selectTextTrack(null)
+    } else {
+      const track = player.getTextTracks().find((t) => t.id === choice)
+      if (!track) return
+      player.selectTextTrack(track)
+    }
     this.#refresh()
   }
 
@@ -204,9 +257,12 @@ export class StreamController {
       manifest: { retryParameters: { maxAttempts: 2, baseDelay: 500, backoffFactor: 2, timeout: 15_000 } },
     })
     const refresh = (): void => this.#refresh()
-    for (const type of ['trackschanged', 'variantchanged', 'adaptation', 'manifestupdated', 'loaded', 'abrstatuschanged']) {
+    for (const type of ['trackschanged', 'variantchanged', 'adaptation', 'manifestupdated', 'loaded', 'abrstatuschanged', 'audiotrackschanged', 'textchanged']) {
       player.addEventListener(type, refresh)
     }
+    player.addEventListener('segmentappended', (event) => {
+      this.#onSegmentAppended((event as unknown as { contentType?: string }).contentType)
+    })
     player.addEventListener('buffering', (event) => {
       this.#set({ buffering: Boolean((event as unknown as { buffering?: boolean }).buffering) })
     })
@@ -219,6 +275,35 @@ export class StreamController {
     })
     this.#player = player
     return player
+  }
+
+  /**
+   * Shaka 5 makes its text engine with the first subtitles of a load and, for HLS, holds their
+   * cues until the next video segment tells it the timeline's offset: with the video buffered to
+   * the end (a short clip, or a paused one) none comes, and no cue would ever show. So when no
+   * video segment follows the first subtitle segment soon, the video past a margin is fetched
+   * again (the same audio and rendition).
+   */
+  #onSegmentAppended(contentType: string | undefined): void {
+    if (contentType === 'video') this.#videoAfterText = this.#textStarted
+    if (contentType !== 'text' || this.#textStarted || this.#view.format !== 'hls') return
+    this.#textStarted = true
+    const generation = this.#generation
+    setTimeout(() => {
+      const player = this.#player
+      if (!player || this.#destroyed || generation !== this.#generation || this.#videoAfterText) return
+      const variant = player.getVariantTracks().find((t) => t.active)
+      if (!variant) return
+      const buffered = player.getBufferedInfo().video.at(-1)?.end ?? 0
+      // The usual margin, less near the end: past the end there is nothing to fetch again.
+      const margin = Math.max(0, Math.min(safeMargin(player), buffered - this.#video.currentTime - 1))
+      // The variant playing, again (re-selecting its audio is a no-op for Shaka); under ABR, off
+      // for that call only (Shaka warns of a selection ABR would override).
+      const auto = this.#view.auto
+      if (auto) player.configure({ abr: { enabled: false } })
+      player.selectVariantTrack(variant, true, margin)
+      if (auto) player.configure({ abr: { enabled: true } })
+    }, TEXT_CUE_WAIT_MS)
   }
 
   #fail(err: unknown, count = true): void {
@@ -235,12 +320,20 @@ export class StreamController {
   #refresh(): void {
     const player = this.#player
     if (!player || this.#destroyed) return
-    const all = player.getVariantTracks().filter((t) => t.type === 'variant').map(trackInfo)
+    const variants = player.getVariantTracks().filter((t) => t.type === 'variant')
+    const playing = variants.find((t) => t.active)
+    // The quality menu lists the renditions of the audio playing: forcing one keeps the language.
+    const all = withAudio(variants, playing ? audioKey(playing) : null).map(trackInfo)
     const active = all.find((t) => t.active) ?? null
+    const audios = audioChoices(player.getAudioTracks())
+    const texts = textChoices(player.getTextTracks())
     // An EVENT playlist is "in progress" for Shaka (finite, not yet static); a LIVE one is live.
     const live = player.isLive() || player.isInProgress()
     if (this.#view.live && !live && this.#view.status === 'ready') syncDuration(this.#video, player.seekRange().end)
-    this.#set({ tracks: renditionChoices(all), active, live })
+    this.#set({
+      tracks: renditionChoices(all), active, live,
+      audios, audio: audios.find((a) => a.active) ?? null, texts, text: texts.find((t) => t.active) ?? null,
+    })
   }
 
   #set(patch: Partial<StreamView>): void {

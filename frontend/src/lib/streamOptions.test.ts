@@ -26,6 +26,18 @@ describe('jobOptionsOf', () => {
     })
   })
 
+  it('sends the loudness only when it is on, for any output', () => {
+    expect(jobOptionsOf(choice({ loudness: 'off' }))).toEqual({ preset: 'web', max_height: 1080, crf: 23 })
+    expect(jobOptionsOf(choice({ loudness: -16 }))).toEqual({ preset: 'web', max_height: 1080, crf: 23, loudness: -16 })
+    expect(jobOptionsOf(choice({ outputs: ['mp4'], loudness: -23 }))).toEqual({
+      preset: 'web', max_height: 1080, crf: 23, outputs: ['mp4'], loudness: -23,
+    })
+    // A choice saved before the option existed.
+    const saved = { ...DEFAULT_CHOICE } as Partial<EncodeChoice>
+    delete saved.loudness
+    expect(jobOptionsOf(saved as EncodeChoice)).toEqual({ preset: 'web', max_height: 1080, crf: 23 })
+  })
+
   it('leaves the stream options out of an MP4-only job', () => {
     expect(jobOptionsOf(choice({ outputs: ['mp4'], codecs: ['h264', 'hevc'], ladder: [720], segment_seconds: 6 }))).toEqual({
       preset: 'web', max_height: 1080, crf: 23, outputs: ['mp4'],
@@ -35,6 +47,8 @@ describe('jobOptionsOf', () => {
   it('round-trips through the options a job reports', () => {
     const picked = choice({ max_height: 720, outputs: ['hls', 'dash'], codecs: ['h264', 'hevc'], ladder: [720, 480], segment_seconds: 3 })
     expect(choiceFromOptions(jobOptionsOf(picked))).toEqual(picked)
+    expect(choiceFromOptions(jobOptionsOf(choice({ loudness: -14 })))).toEqual(choice({ loudness: -14 }))
+    expect(choiceFromOptions({ preset: 'web', crf: 23, max_height: 1080, loudness: 'off' })).toEqual(DEFAULT_CHOICE)
     // What the API answers: every option spelled out.
     expect(choiceFromOptions({ preset: 'web', crf: 23, max_height: 1080, outputs: ['hls', 'dash', 'mp4'], codecs: ['h264'], ladder: 'auto', segment_seconds: 2 })).toEqual(DEFAULT_CHOICE)
     expect(choiceFromOptions({ preset: 'web', crf: 26, max_height: 360 })).toEqual(choice({ crf: 26, max_height: 360 }))
@@ -84,6 +98,7 @@ describe('labels', () => {
     expect(choiceSummary(DEFAULT_CHOICE)).toBe('web · up to 1080p · CRF 23 · HLS, DASH, MP4 · H.264')
     expect(choiceSummary(choice({ codecs: ['hevc', 'h264'], ladder: [720, 360] }))).toBe('web · up to 1080p · CRF 23 · HLS, DASH, MP4 · H.264, HEVC · 720p/360p')
     expect(choiceSummary(choice({ outputs: ['mp4'] }))).toBe('web · up to 1080p · CRF 23 · MP4')
+    expect(choiceSummary(choice({ outputs: ['mp4'], loudness: -23 }))).toBe('web · up to 1080p · CRF 23 · MP4 · -23 LUFS')
   })
 
   it('lists the stream options a job ran with', () => {

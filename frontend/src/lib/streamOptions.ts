@@ -13,6 +13,8 @@ export interface EncodeChoice {
   /** "auto", or the heights of the rungs (each encoded in every codec of ``codecs``). */
   ladder: 'auto' | number[]
   segment_seconds: number
+  /** "off" (the audio as it is), or its target integrated loudness in LUFS (EBU R128). */
+  loudness: 'off' | number
 }
 
 /** The API's defaults (README "REST API"): what a job gets when it is not told otherwise. */
@@ -25,10 +27,15 @@ export const LADDER_HEIGHT_RANGE = [120, 2160] as const
 export const MAX_RUNGS = 8
 /** Always in the stream: the codec every player can play (and the MP4's). */
 export const REQUIRED_CODEC: VideoCodec = 'h264'
+/** The loudness targets the form offers (the API takes any number from −36 to −10 LUFS). */
+export const LOUDNESS_TARGETS: ReadonlyArray<readonly [number, string]> = [
+  [-14, 'streaming'], [-16, 'podcasts'], [-23, 'EBU R128'], [-24, 'ATSC A/85'],
+]
 
 export const DEFAULT_CHOICE: EncodeChoice = {
   preset: 'web', max_height: 1080, crf: 23,
   outputs: [...DEFAULT_OUTPUTS], codecs: [...DEFAULT_CODECS], ladder: 'auto', segment_seconds: DEFAULT_SEGMENT_SECONDS,
+  loudness: 'off',
 }
 
 export const OUTPUT_LABELS: Readonly<Record<StreamOutput, string>> = { hls: 'HLS', dash: 'DASH', mp4: 'MP4' }
@@ -109,6 +116,8 @@ export function ladderRungs(heights: readonly number[], codecs: readonly VideoCo
  */
 export function jobOptionsOf(choice: EncodeChoice): JobOptions {
   const options: JobOptions = { preset: choice.preset, max_height: choice.max_height, crf: choice.crf }
+  // A choice saved before the option existed has none: off.
+  if (typeof choice.loudness === 'number') options.loudness = choice.loudness
   const outputs = ordered(choice.outputs, STREAM_OUTPUTS)
   if (!sameSet(outputs, DEFAULT_OUTPUTS)) options.outputs = outputs
   if (!makesStream(outputs)) return options
@@ -134,6 +143,7 @@ export function choiceFromOptions(options: JobOptions | null | undefined): Encod
     codecs: options.codecs ? ordered(options.codecs, VIDEO_CODECS) : [...DEFAULT_CODECS],
     ladder,
     segment_seconds: options.segment_seconds ?? DEFAULT_SEGMENT_SECONDS,
+    loudness: options.loudness ?? 'off',
   }
 }
 
@@ -144,6 +154,7 @@ export function choiceSummary(choice: EncodeChoice): string {
     parts.push(ordered(choice.codecs, VIDEO_CODECS).map((c) => CODEC_LABELS[c]).join(', '))
     if (choice.ladder !== 'auto') parts.push(choice.ladder.map((h) => `${h}p`).join('/'))
   }
+  if (typeof choice.loudness === 'number') parts.push(`${choice.loudness} LUFS`)
   return parts.join(' · ')
 }
 

@@ -45,6 +45,8 @@ export interface JobOptions {
   ladder?: 'auto' | LadderRung[]
   /** Length of a stream segment (1–10 s, default 2). */
   segment_seconds?: number
+  /** "off" (the default) or the audio's target integrated loudness in LUFS (−36 to −10). */
+  loudness?: 'off' | number
 }
 
 export interface JobProgress {
@@ -100,6 +102,36 @@ export interface JobOutput {
   audio?: AudioFacts | null
   /** The adaptive stream's renditions (video rungs and the audio). */
   renditions?: Rendition[]
+  /** Every audio track of the MP4 (the main one first); with the MP4 only. */
+  audio_tracks?: OutputAudioTrack[]
+  /** Every text subtitle track of the MP4; with the MP4 only. */
+  subtitles?: OutputSubtitle[]
+  /** What of the source the output leaves out, and why (e.g. picture-based subtitles). */
+  notes?: string[]
+}
+
+/** An audio track of the output: its ISO 639-2 language ("" when untagged) and seconds. */
+export interface OutputAudioTrack {
+  language: string
+  duration?: number
+}
+
+/** A text subtitle track of the output (ISO 639-2 language, "" when untagged). */
+export interface OutputSubtitle {
+  language: string
+}
+
+/** An audio or subtitle stream of the source, as tagged (the probe's ``tracks``). */
+export interface SourceTrack {
+  index?: number
+  /** "audio" or "subtitle". */
+  kind: string
+  codec?: string
+  /** ISO 639-2 ("" when untagged). */
+  language?: string
+  title?: string
+  default?: boolean
+  forced?: boolean
 }
 
 export interface VideoFacts {
@@ -127,6 +159,8 @@ export interface ProbeSummary {
   start_time?: number
   video?: VideoFacts | null
   audio?: AudioFacts | null
+  /** Every audio and subtitle stream, in stream order. */
+  tracks?: SourceTrack[]
 }
 
 /** The API's forecast, made once the video was probed (README "Estimate"). */

@@ -5,7 +5,15 @@ import threading
 
 import pytest
 
-from chalicelib.model.errors import InvalidMediaError, JobAbandoned, VerificationError
+from chalicelib.model.errors import (
+    InvalidMediaError,
+    InvalidOptionsError,
+    JobAbandoned,
+    MediaError,
+    MediaTimeoutError,
+    StorageError,
+    VerificationError,
+)
 from chalicelib.model.kinds import JobState, PartState, QueueName, Role, TaskKind, chunk_part, task_payload
 from chalicelib.model.tasks import Task
 from chalicelib.stores.services import Services
@@ -48,7 +56,13 @@ def test_success_acks_and_the_part_ran_on_this_worker(fakes: Fakes) -> None:
     assert fakes.jobs.state(job_id) == JobState.ENCODING
 
 
-@pytest.mark.parametrize("error", [InvalidMediaError("not a video"), VerificationError("3 frames, expected 4")])
+@pytest.mark.parametrize("error", [
+    InvalidMediaError("not a video"),
+    VerificationError("3 frames, expected 4"),
+    # ffmpeg rejecting the source or our own intermediates (sandbox.run: not retryable)
+    MediaError("assembling output failed: input stream missing"),
+    MediaError("encoding chunk 0 failed: crashed (segmentation fault)", retryable=False),
+])
 def test_a_deterministic_failure_fails_the_job_at_once(fakes: Fakes, error: Exception) -> None:
     job_id = encoding_job(fakes)
 
@@ -59,6 +73,36 @@ def test_a_deterministic_failure_fails_the_job_at_once(fakes: Fakes, error: Exce
     queue = fakes.queues[QueueName.PROCESS]
     assert fakes.jobs.get(job_id)["error"] == str(error) and fakes.jobs.state(job_id) == JobState.FAILED
     assert queue.acked == ["t0"] and queue.failed == [] and queue.ready == []
+
+
+def test_a_bug_that_repeats_fails_the_job_at_once_without_its_details(fakes: Fakes) -> None:
+    job_id = encoding_job(fakes)
+
+    def handler(svc: Services, task: Task, cancel: threading.Event) -> None:
+        raise InvalidOptionsError("options of job in bucket ff-secret")
+
+    run_one(fakes, handler)
+    assert fakes.jobs.state(job_id) == JobState.FAILED and "ff-secret" not in fakes.jobs.get(job_id)["error"]
+    assert fakes.queues[QueueName.PROCESS].failed == []
+
+
+@pytest.mark.parametrize("error", [
+    MediaTimeoutError("encoding chunk 0 timed out after 300s"),
+    MediaError("encoding chunk 0 failed: killed (possibly out of memory)", retryable=True),
+    StorageError("S3 is unwell"),
+    ConnectionError("Redis went away"),
+])
+def test_a_transient_failure_is_given_back_as_a_failed_attempt(fakes: Fakes, error: Exception) -> None:
+    job_id = encoding_job(fakes)
+
+    def handler(svc: Services, task: Task, cancel: threading.Event) -> None:
+        raise error
+
+    run_one(fakes, handler)
+    queue = fakes.queues[QueueName.PROCESS]
+    assert len(queue.failed) == 1 and len(queue.ready) == 1 and queue.acked == []
+    assert fakes.jobs.state(job_id) == JobState.ENCODING
+    assert fakes.jobs.parts(job_id)[chunk_part(0)]["state"] == PartState.RETRIED
 
 
 def test_a_transient_failure_is_retried_then_fails_the_job_on_the_last_attempt(fakes: Fakes) -> None:

@@ -48,9 +48,12 @@ def test_nonzero_exit_reason_uses_stderr_tail() -> None:
 @pytest.mark.parametrize(
     ("stderr", "reason"),
     [
-        ("[mov,mp4 @ 0x1] moov atom not found\nin.mp4: Invalid data found when processing input", "truncated"),
+        ("[mov,mp4 @ 0x1] moov atom not found\nin.mp4: Invalid data found when processing input", "no moov box"),
         ("in.mp4: Invalid data found when processing input", "unrecognized or unsupported container"),
         ("Protocol 'file' not on whitelist 'https'!", "disallowed protocol"),
+        ("Format m4v detected only with low score... Format not on whitelist 'mov,mp4'", "disallowed format"),
+        ("[matroska,webm @ 0x1] EBML header parsing failed", "not a valid Matroska file (bad EBML header)"),
+        ("[mov,mp4 @ 0x1] stream 0, missing mandatory atoms, broken header", "stsz/stco/stsc"),
         ("", "exited with status 1"),
     ],
 )
@@ -60,6 +63,47 @@ def test_describe_failure(stderr: str, reason: str) -> None:
 
 def test_describe_signal() -> None:
     assert sandbox.describe_failure("", -24) == "CPU time limit exceeded"
+
+
+@pytest.mark.parametrize(("stderr", "returncode", "retryable"), [
+    # ffmpeg repeats itself on the same bytes: the source's or our own intermediates'
+    ("in.mp4: Invalid data found when processing input", 1, False),
+    ("Stream map '1:a:0' matches no streams.", 1, False),
+    ("[aac @ 0x1] Some error nobody has seen before", 1, False),
+    ("", 1, False),
+    ("", -24, False),  # SIGXCPU: our CPU limit, the same work next time
+    ("", -25, False),  # SIGXFSZ: our output size limit
+    ("", -11, False),  # SIGSEGV: a crash on this input
+    ("", -6, False),   # SIGABRT
+    # the machine, the network, or someone else
+    ("", -9, True),    # SIGKILL we did not send: the kernel's OOM killer
+    ("", -15, True),
+    ("Exiting normally, received signal 15.", 255, True),
+    ("av_interleaved_write_frame(): No space left on device", 1, True),
+    ("[https @ 0x1] Server returned 503 Service Unavailable", 1, True),
+    ("[tcp @ 0x1] Connection reset by peer", 1, True),
+    ("/tmp/sources/a.mp4: No such file or directory", 1, True),  # our local copy was evicted
+    ("", 125, True),   # the sandbox could not be set up on this machine
+    ("[https @ 0x1] Server returned 404 Not Found", 1, False),
+])
+def test_classify_failure_says_whether_a_retry_can_help(stderr: str, returncode: int, retryable: bool) -> None:
+    failure = sandbox.classify_failure(stderr, returncode)
+    assert failure.retryable is retryable and failure.reason == sandbox.describe_failure(stderr, returncode)
+
+
+@pytest.mark.parametrize(("script", "retryable"), [
+    ("echo 'in.avi: Invalid data found when processing input' >&2; exit 1", False),
+    ("kill -SEGV $$", False),
+    ("kill -KILL $$", True),
+    ("echo 'No space left on device' >&2; exit 1", True),
+])
+def test_run_raises_a_media_error_that_knows_if_it_is_retryable(script: str, retryable: bool) -> None:
+    from chalicelib.model.errors import is_retryable
+
+    with pytest.raises(MediaError) as failed:
+        sandbox.run(["sh", "-c", script], 10, what="encoding chunk 0")
+    assert str(failed.value).startswith("encoding chunk 0 failed: ")
+    assert is_retryable(failed.value) is retryable
 
 
 def test_long_reason_is_truncated() -> None:
@@ -84,6 +128,7 @@ def test_the_probes_frame_tables_are_capped_by_the_declared_length() -> None:
 
     assert frame_cap(10.0) == 2 * 10 * 240 + 10_000  # a 10 s file may not carry a million frames
     assert frame_cap(0.0) == MAX_FRAMES and frame_cap(10**7) == MAX_FRAMES
+    assert frame_cap(0.04, "avi") == MAX_FRAMES  # an AVI's length is a header field that may lie
 
 
 def test_the_address_space_limit_fits_the_host(tmp_path: Path) -> None:

@@ -49,3 +49,34 @@ def test_invalid_options(data: dict, message: str) -> None:
 def test_not_a_dict() -> None:
     with pytest.raises(InvalidOptionsError, match="JSON object"):
         EncodeOptions.from_dict(["crf", 23])
+
+
+def test_loudness_is_off_or_a_target_in_lufs() -> None:
+    assert EncodeOptions().loudness == "off" and EncodeOptions().loudness_target is None
+    assert EncodeOptions().to_dict()["loudness"] == "off"
+    for value in (-16, -23, -24, -14, -36, -10, -16.5):
+        options = EncodeOptions.from_dict({"loudness": value})
+        assert options.loudness_target == float(value)
+        assert EncodeOptions.from_dict(options.to_dict()) == options
+        assert options.to_dict()["loudness"] == value  # as sent: a JSON number stays one
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-9, "loudness must be between -36 and -10"),
+        (-37, "loudness must be between -36 and -10"),
+        (0, "loudness must be between"),
+        ("-16", 'loudness must be "off" or a number'),  # a number, not a string of one
+        ("on", 'loudness must be "off" or a number'),
+        ("OFF", 'loudness must be "off" or a number'),
+        (None, 'loudness must be "off" or a number'),
+        (True, 'loudness must be "off" or a number'),
+        (float("nan"), 'loudness must be "off" or a number'),
+        (float("-inf"), "loudness must be between"),
+    ],
+)
+def test_invalid_loudness(value: object, message: str) -> None:
+    with pytest.raises(InvalidOptionsError) as info:
+        EncodeOptions.from_dict({"loudness": value})
+    assert message in str(info.value)

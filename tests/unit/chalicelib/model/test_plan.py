@@ -174,10 +174,29 @@ def test_rotation_swaps_plan_size() -> None:
     assert (plan.width, plan.height) == (404, 720)
 
 
-def test_audio_duration_is_measured_from_first_video_frame() -> None:
-    probe = make_probe(tuple(i / 30 for i in range(90)), first_pts=0.5, audio=True)  # audio 0 .. 3 s
-    assert plan_chunks(probe, EncodeOptions()).audio_duration == pytest.approx(3.0 - 0.5)
+def test_audio_that_leads_the_video_starts_the_timeline_and_the_first_frame_is_held() -> None:
+    # Video frames 0.5 .. 3.5 s (an edit list delaying it), audio 0 .. 3 s: no audio is cut.
+    probe = make_probe(tuple(i / 30 for i in range(90)), first_pts=0.5, audio=True)
+    plan = plan_chunks(probe, EncodeOptions(chunk_seconds=1, segment_seconds=1))
+    assert plan.audio_duration == pytest.approx(3.0)
+    assert plan.lead == pytest.approx(0.5)
+    assert plan.video_duration == pytest.approx(3.5)
+    assert plan.total_frames == 90  # the first frame lasts 0.5 s longer; none is added
+    first, second = plan.chunks[:2]
+    assert (first.start, first.duration) == (0.0, pytest.approx(1.5))
+    assert second.start == pytest.approx(1.5)  # its own time (1 s after the first frame) + the lead
+    assert second.seek == pytest.approx(0.5 + 1.0 - 1 / 60)  # seeks stay on the source's timeline
+    assert plan.segment_times[:2] == (0.0, pytest.approx(1.5))
     assert plan_chunks(make_probe((0.0, 0.1)), EncodeOptions()).audio_duration is None
+
+
+def test_audio_that_starts_after_the_video_is_measured_from_the_first_frame() -> None:
+    probe = make_probe(tuple(i / 30 for i in range(90)), audio=True)
+    assert probe.audio is not None
+    late = replace(probe, audio=replace(probe.audio, start=0.25, duration=2.75))
+    plan = plan_chunks(late, EncodeOptions())
+    assert (plan.lead, plan.video_duration) == (0.0, pytest.approx(3.0))
+    assert plan.audio_duration == pytest.approx(3.0)  # silence pads its first 0.25 s
 
 
 def _decode_ratio(plan: Plan, probe: ProbeResult) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.model.errors import MediaError
@@ -10,7 +12,14 @@ from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import plan_chunks
 from tests.support.probes import make_probe
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import CMAF_MOVFLAGS, audio_segments_argv, codec_args, ladder_argv, single_pass_argv
+from workers.media.encode import (
+    CMAF_MOVFLAGS,
+    audio_segments_argv,
+    audio_start_offset,
+    codec_args,
+    ladder_argv,
+    single_pass_argv,
+)
 from workers.media.mux import remux_argv
 
 OPTIONS = EncodeOptions(crf=20, x264_preset="fast", chunk_seconds=2)
@@ -124,8 +133,12 @@ def test_first_chunk_has_no_seek_and_preroll_uses_trim() -> None:
     assert flag(argv, "-filter_complex").startswith(f"[0:0]trim=start={chunk.keep_from:.6f},setpts=PTS-STARTPTS,")
 
 
-def test_audio_argv_aligns_to_first_video_frame() -> None:
-    probe = probe_30fps(start_time=1.0, first_pts=1.25, audio=True)
+def test_audio_argv_aligns_to_the_timeline_start() -> None:
+    leading = probe_30fps(start_time=1.0, first_pts=1.25, audio=True)
+    assert leading.audio is not None and leading.audio.start == 0.0
+    # Audio from the container's start (before the first frame): all of it is kept.
+    assert audio_start_offset(replace(leading, audio=replace(leading.audio, start=1.0))) == 0.0
+    probe = replace(leading, audio=replace(leading.audio, start=1.5))  # audio after the first frame
     argv = audio_argv("/in.ts", probe, OPTIONS, "/a.m4a")
     assert flag(argv, "-map") == "0:1"
     assert "-ss" not in argv  # audio is trimmed by filter, not by (imprecise) seeking
@@ -201,3 +214,47 @@ def test_single_pass_argv_uses_the_chunk_encoder_settings() -> None:
     assert flag(argv, "-movflags") == "+faststart" and argv[-3:] == ["-f", "mp4", "/ref.mp4"]
     silent = single_pass_argv("/in.mp4", probe_30fps(), plan, OPTIONS, "/ref.mp4")
     assert "-af" not in silent and "-c:a" not in silent
+
+
+def test_a_leading_audio_holds_the_first_frame_of_the_first_chunk_only() -> None:
+    base = probe_30fps(first_pts=0.5, audio=True)  # audio from 0: it leads by 0.5 s
+    plan = plan_chunks(base, OPTIONS)
+    assert plan.lead == 0.5
+    first = flag(ladder_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/o"), "-filter_complex")
+    later = flag(ladder_argv("/in.mp4", plan.chunks[1], plan, OPTIONS, "/o"), "-filter_complex")
+    assert first.startswith("[0:0]setpts=PTS-STARTPTS+gt(N\\,0)*0.500000000/TB,split=")
+    assert later.startswith("[0:0]setpts=PTS-STARTPTS,split=")
+    # The encoder keeps the track's clock (ffmpeg would round frame times to 1/frame rate).
+    argv = ladder_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/o")
+    assert flag(argv, "-enc_time_base:v") == f"1/{plan.timescale}"
+
+
+def test_remux_adds_the_other_audio_tracks_and_the_subtitles_with_their_languages() -> None:
+    argv = remux_argv("/v.mp4", "/a.mp4", "/out.mp4", languages=["eng"], alternates=[("/a2.mp4", "fra")],
+                      subtitles=[("/t1.vtt", "deu"), ("/t2.vtt", "")])
+    inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
+    assert inputs == ["/v.mp4", "/a.mp4", "/a2.mp4", "/t1.vtt", "/t2.vtt"]
+    maps = [argv[i + 1] for i, a in enumerate(argv) if a == "-map"]
+    assert maps == ["0:v:0", "1:a:0", "2:a:0", "3:s:0", "4:s:0"]
+    assert argv.count("-itsoffset") == 2  # every audio input hides its priming frame
+    assert flag(argv, "-c:s") == "mov_text"
+    assert flag(argv, "-metadata:s:a:1") == "language=fra" and flag(argv, "-metadata:s:s:1") == "language=und"
+    assert flag(argv, "-disposition:a:0") == "default" and flag(argv, "-disposition:a:1") == "0"
+    # Metadata is cleared before the tracks' own tags are set.
+    assert argv.index("-map_metadata") < argv.index("-metadata:s:a:0")
+
+
+def test_one_audio_pass_writes_every_audio_track_and_every_text_subtitle() -> None:
+    from chalicelib.model.tracks import AudioTrack, SubtitleTrack
+
+    probe = probe_30fps(audio=True)
+    plan = replace(plan_chunks(probe, OPTIONS), audio_tracks=(AudioTrack("audio", 1, "eng", "English", True, 10.0),
+                                                              AudioTrack("audio-2", 2, "fra", "FR", False, 9.0)),
+                   subtitles=(SubtitleTrack("text-1", 3, "deu", "Deutsch", False, False, "subrip"),))
+    argv = audio_segments_argv("/in.mkv", probe, plan, "/o")
+    assert argv.count("-i") == 1  # the source is read once
+    maps = [argv[i + 1] for i, a in enumerate(argv) if a == "-map"]
+    assert maps == ["0:1", "0:2", "0:3"]
+    lists = [argv[i + 1] for i, a in enumerate(argv) if a == "-segment_list"]
+    assert lists == ["/o/segments.csv", "/o/audio-2/segments.csv"]  # the main track where it always was
+    assert argv[-5:] == ["-c:s", "webvtt", "-f", "webvtt", "/o/text-1.vtt"]

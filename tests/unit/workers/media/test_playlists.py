@@ -109,3 +109,42 @@ def test_no_audio_means_no_audio_group() -> None:
     assert index.complete and index.audio is None
     master = m3u8.loads(hls.master_playlist(index))
     assert not master.media and master.playlists[0].stream_info.codecs == "avc1.64001F"
+
+
+def test_other_audio_tracks_and_subtitles_are_renditions_of_their_own() -> None:
+    from dataclasses import replace
+
+    from chalicelib.model.tracks import AudioTrack, SubtitleTrack
+
+    plan = replace(plan_of(), audio_tracks=(AudioTrack("audio", 1, "eng", "English", True, 8.0),
+                                            AudioTrack("audio-2", 2, "fra", 'Le "commentaire"', False, 8.0)),
+                   subtitles=(SubtitleTrack("text-1", 3, "deu", "Deutsch", False, True, "subrip"),))
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))}
+    parts["audio"] = audio_record(8, done=False)
+    parts["audio"]["tracks"]["audio-2"] = {**parts["audio"]["tracks"]["audio"], "durations": [48_128] * 5}
+    growing = collect(plan, parts)
+    assert growing.segments == 5 and [len(a.durations) for a in growing.audios] == [5, 5]  # all play together
+    assert growing.subtitles == ()  # written when the audio task ends
+    parts["audio"] = audio_record(8, done=True)
+    parts["audio"]["tracks"]["audio-2"] = dict(parts["audio"]["tracks"]["audio"])
+    index = collect(plan, parts)
+    master = m3u8.loads(hls.master_playlist(index))
+    audio = [m for m in master.media if m.type == "AUDIO"]
+    assert [(m.language, m.default, m.uri) for m in audio] == [("eng", "YES", "audio/index.m3u8"),
+                                                               ("fra", "NO", "audio-2/index.m3u8")]
+    assert audio[1].name == "Le commentaire"  # no quote inside a quoted string
+    (subs,) = [m for m in master.media if m.type == "SUBTITLES"]
+    assert (subs.language, subs.forced, subs.uri, subs.group_id) == ("deu", "YES", "text-1/index.m3u8", "subs")
+    assert all(p.stream_info.subtitles == "subs" for p in master.playlists)
+    files = hls.playlists(index)
+    vtt = m3u8.loads(files["text-1/index.m3u8"])
+    assert [s.uri for s in vtt.segments] == ["subtitles.vtt"] and vtt.is_endlist
+    assert vtt.segments[0].duration == pytest.approx(index.video[0].total_seconds)
+    mpd = MPEGDASHParser.parse(dash.manifest(index))
+    sets = mpd.periods[0].adaptation_sets
+    assert [(s.content_type, s.lang) for s in sets if s.content_type != "video"] == [
+        ("audio", "eng"), ("audio", "fra"), ("text", "deu")]
+    text = sets[-1]
+    assert text.mime_type == "text/vtt"
+    assert text.representations[0].base_urls[0].base_url_value == "text-1/subtitles.vtt"
+    assert [s.roles[0].value for s in sets if s.content_type != "video"] == ["main", "alternate", "forced-subtitle"]
