@@ -24,11 +24,11 @@ def test_corpus_is_complete() -> None:
     assert videos == set(CORPUS_FRAMES) | {"sample_audio_only.mp4"}
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS_FRAMES))
+# The 6-minute file goes through the whole stack in test_pipeline (37 chunks, frame-exact): a
+# second local transcode of it here would add ~40 s of CI for nothing more.
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS_FRAMES if not n.startswith("long_")))
 def test_transcode_corpus_file(name: str, tmp_path: Path) -> None:
-    # The 6-minute file gets 30 s chunks: 1 s chunks would mean ~360 ffmpeg runs of 1080p decode.
-    options = EncodeOptions(**{**FAST.to_dict(), "chunk_seconds": 30.0}) if name.startswith("long_") else FAST
-    result = transcode(str(MEDIA / name), options, tmp_path)
+    result = transcode(str(MEDIA / name), FAST, tmp_path)
 
     expected_frames = CORPUS_FRAMES[name]
     assert result.probe.video.frame_count == expected_frames
