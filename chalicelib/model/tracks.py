@@ -47,6 +47,11 @@ LANGUAGE_NAMES = {
 }
 
 
+def main_only(index: int, duration: float) -> AudioTrack:
+    """The main audio alone: a source probed (or a plan made) before every track was kept."""
+    return AudioTrack(MAIN_AUDIO_ID, index, "", "Main", True, duration)
+
+
 def _name(track: TrackInfo, fallback: str) -> str:
     """The track's own title, else its language's name, else ``fallback``."""
     if track.title:
@@ -74,8 +79,7 @@ def audio_tracks(probe: ProbeResult, timeline_start: float) -> tuple[AudioTrack,
             duration=max(0.0, start + duration - timeline_start),
         ))
     if not out:  # a probe of an older record: no track list, the main audio only
-        out.append(AudioTrack(MAIN_AUDIO_ID, probe.audio.index, "", "Main", True,
-                              max(0.0, probe.audio.start + probe.audio.duration - timeline_start)))
+        out.append(main_only(probe.audio.index, max(0.0, probe.audio.start + probe.audio.duration - timeline_start)))
     return tuple(out)
 
 

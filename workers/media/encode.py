@@ -12,7 +12,7 @@ from chalicelib.model.facts import ProbeResult
 from chalicelib.model.ladder import Rung
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Chunk, Plan, timeline_start
-from chalicelib.model.tracks import MAIN_AUDIO_ID, AudioTrack, SubtitleTrack
+from chalicelib.model.tracks import MAIN_AUDIO_ID, AudioTrack, SubtitleTrack, main_only
 from workers.media import colour as hdr
 from workers.media.binary import ffmpeg_binary
 from workers.media.images import ChunkImages
@@ -234,7 +234,7 @@ def audio_tracks_of(plan: Plan, probe: ProbeResult) -> tuple[AudioTrack, ...]:
     """The plan's audio tracks (a plan made before tracks were kept: the main audio only)."""
     if plan.audio_tracks or probe.audio is None:
         return plan.audio_tracks
-    return (AudioTrack(MAIN_AUDIO_ID, probe.audio.index, "", "Main", True, plan.audio_duration or 0.0),)
+    return (main_only(probe.audio.index, plan.audio_duration or 0.0),)
 
 
 def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: str, *, loudness: str = "",

@@ -11,7 +11,7 @@ from chalicelib.model.kinds import PartName, PartState, chunk_part
 from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
 from chalicelib.model.playback import INIT as INIT  # re-exported: the API reads segments too (thumbnails)
 from chalicelib.model.playback import segment_name as segment_name
-from chalicelib.model.tracks import AudioTrack, SubtitleTrack
+from chalicelib.model.tracks import SubtitleTrack, main_only
 from workers.media.package import AUDIO_ID
 
 
@@ -138,7 +138,7 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
     audios: list[Rendition] = []
     if plan.has_audio:
         records = audio_record.get("tracks") or {}
-        wanted = plan.audio_tracks or (AudioTrack(AUDIO_ID, 0, "", "Main", True, plan.audio_duration or 0.0),)
+        wanted = plan.audio_tracks or (main_only(0, plan.audio_duration or 0.0),)
         # Every track listed as far as all of them (and the video) have got: they play together.
         count = min(len(records[t.id]["durations"]) if t.id in records else 0 for t in wanted)
         listed = count if complete else min(count, len(video[0].durations) if video else 0)
