@@ -34,11 +34,11 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest -q tests/integration
 
-# 40 jobs at once on 2 processors with random worker kills (also part of `make test`).
+# 20 jobs at once on 2 processors with random worker kills (also part of `make test`).
 soak: install
 	$(PY) -m pytest -q -p no:cacheprovider -m soak tests/integration
 
-# Benchmarks against plain ffmpeg → docs/BENCHMARKS.md + docs/img/bench-*.png (~45 min on 2 cores:
+# Benchmarks against plain ffmpeg → docs/BENCHMARKS.md + docs/img/bench-*.png (~55 min on 2 cores:
 # run it on a quiet machine). Needs the `bench` extra (matplotlib) and Debian's wrk (HTTP load).
 .PHONY: bench
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -1,24 +1,39 @@
 """``python -m bench``: run the benches, save the raw results, write docs/BENCHMARKS.md and the plots.
 
-    python -m bench                      # the full run (`make bench`): ~45 min on 2 quiet cores
+    python -m bench                      # the full run (`make bench`): ~55 min on 2 quiet cores
     python -m bench --smoke --work DIR   # tiny inputs, a minute: what tests/bench runs
     python -m bench --only quality       # some benches (others are left out of the report)
+    python -m bench --only cores         # the real speed-up: the clip on 1 … cores workers
     python -m bench --report-only        # re-render the doc from the saved results
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import control, estimate, gop, overhead, quality, report, scaling, streaming
-from bench.common import DEFAULT_WORK, MP4_ONLY, REPO, TINY, clip_path, full_profile, machine, smoke_profile
+from bench import audio, control, cores, estimate, gop, overhead, quality, report, scaling, streaming
+from bench.common import (
+    DEFAULT_WORK,
+    MP4_ONLY,
+    REPO,
+    TINY,
+    Profile,
+    clip_path,
+    full_profile,
+    machine,
+    smoke_profile,
+)
 from bench.fleet import Fleet
 
-BENCHES = ("overhead", "quality", "scaling", "control", "gop", "streaming", "estimate")
+BENCHES = ("overhead", "quality", "scaling", "control", "gop", "streaming", "estimate", "cores", "audio")
+# Benches that start their own stacks (one per worker count) or none: run after the shared one is down.
+OWN_STACKS = ("cores", "audio")
 
 
 def log(message: str) -> None:
@@ -31,33 +46,46 @@ def run(profile_name: str, only: tuple[str, ...], work: Path, cache: Path) -> di
                                "durations": {}}
     work.mkdir(parents=True, exist_ok=True)
     log(f"profile {profile.name}, work dir {work}, source cache {cache}")
-    with Fleet(work / "fleet", profile.workers, owners=profile.owners if "control" in only else 0) as fleet:
-        log(f"local stack up in {fleet.start_seconds:.1f} s; warm-up job")
-        fleet.transcode(clip_path(cache, TINY), work / "warmup.mp4", MP4_ONLY)
-        benches = results["benches"]
-        for name in BENCHES:
-            if name not in only:
-                continue
-            log(f"{name} …")
-            started = time.perf_counter()
-            if name == "overhead":
-                benches[name] = overhead.run(fleet, profile, cache, work, log=log)
-            elif name == "quality":
-                benches[name] = quality.run(fleet, profile, cache, work, benches.get("overhead"), log=log)
-            elif name == "scaling":
-                benches[name] = scaling.run(fleet, profile, cache, work, benches.get("quality"), log=log)
-            elif name == "control":
-                benches[name] = control.run(fleet, profile, cache, work, log=log)
-            elif name == "gop":
-                benches[name] = gop.run(fleet, profile, cache, work, log=log)
-            elif name == "estimate":
-                benches[name] = estimate.run(fleet, profile, cache, work, log=log)
-            else:
-                benches[name] = streaming.run(fleet, profile, cache, work, log=log)
-            results["durations"][name] = round(time.perf_counter() - started, 1)
-            log(f"{name} done in {results['durations'][name]:.0f} s")
+    benches = results["benches"]
+    shared = [name for name in BENCHES if name in only and name not in OWN_STACKS]
+    if shared:
+        with Fleet(work / "fleet", profile.workers, owners=profile.owners if "control" in only else 0) as fleet:
+            log(f"local stack up in {fleet.start_seconds:.1f} s; warm-up job")
+            fleet.transcode(clip_path(cache, TINY), work / "warmup.mp4", MP4_ONLY)
+            for name in shared:
+                _timed(results, name, functools.partial(_shared_bench, name, fleet, profile, cache, work, benches))
+    if "cores" in only:
+        _timed(results, "cores", lambda: cores.run(profile, cache, work, log=log))
+    if "audio" in only:
+        _timed(results, "audio", lambda: audio.run(profile.name, work, log=log))
     results["machine_end"] = machine()
     return results
+
+
+def _shared_bench(name: str, fleet: Fleet, profile: Profile, cache: Path, work: Path,
+                  benches: dict[str, Any]) -> dict[str, Any]:
+    """Run the bench ``name`` on the shared stack (later benches reuse earlier ones' outputs)."""
+    if name == "overhead":
+        return overhead.run(fleet, profile, cache, work, log=log)
+    if name == "quality":
+        return quality.run(fleet, profile, cache, work, benches.get("overhead"), log=log)
+    if name == "scaling":
+        return scaling.run(fleet, profile, cache, work, benches.get("quality"), log=log)
+    if name == "control":
+        return control.run(fleet, profile, cache, work, log=log)
+    if name == "gop":
+        return gop.run(fleet, profile, cache, work, log=log)
+    if name == "estimate":
+        return estimate.run(fleet, profile, cache, work, log=log)
+    return streaming.run(fleet, profile, cache, work, log=log)
+
+
+def _timed(results: dict[str, Any], name: str, bench: Callable[[], dict[str, Any]]) -> None:
+    log(f"{name} …")
+    started = time.perf_counter()
+    results["benches"][name] = bench()
+    results["durations"][name] = round(time.perf_counter() - started, 1)
+    log(f"{name} done in {results['durations'][name]:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

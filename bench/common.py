@@ -86,6 +86,14 @@ class Profile:
     playable_extra: tuple[tuple[float, dict[str, Any]], ...] = ((30.0, {"chunk_seconds": 2.0}),)
     plan_chunk_lengths: tuple[float, ...] = (2.0, 5.0, 10.0)  # the planner's chunks of those sources
     assembly_seconds: tuple[float, ...] = (30.0, 300.0)
+    # 4. the fleet model's derived input (from the measured rates of the scaling runs), and S3's
+    # server-side copy rate for the bytes the assembler copies (None: not on its link)
+    model_long_seconds: float = 3600.0
+    s3_copy_mb_per_s: float | None = None
+    # 10. the real speed-up on this machine: the clip through stacks of each worker count, rounds
+    cores_clip: Clip = HD
+    cores_workers: tuple[int, ...] = (1, 2)
+    cores_rounds: int = 2
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +134,10 @@ def full_profile() -> Profile:
         ops_chunk_lengths=(6.0, 2.0),
         idle_seconds=10.0,
         long_gop=((Clip("5 min 640x360, one keyframe", 300, 640, 360, gop=10**6), 2.0),),
+        cores_workers=tuple(range(1, cores + 1)),
+        # Every round runs the clip once per worker count (~1.5 min on 2 cores); a big machine
+        # runs many counts, each faster, so one round there costs about what two cost here.
+        cores_rounds=2 if cores <= 8 else 1,
     )
 
 
@@ -158,6 +170,10 @@ def smoke_profile() -> Profile:
         playable_size=(640, 360),
         playable_extra=((8.0, {"chunk_seconds": 2.0}),),
         assembly_seconds=(4.0,),
+        model_long_seconds=32.0,
+        cores_clip=tiny,
+        cores_workers=(1, 2),
+        cores_rounds=1,
     )
 
 

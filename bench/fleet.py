@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -16,7 +18,24 @@ import redis
 
 from bench import procs
 from bench.common import REPO, run_timed
+from chalicelib.model.kinds import is_audio_part
 from devstack.client import Client
+
+CHUNK = re.compile(r"v\d{5}")
+
+
+def audio_parts(parts: Mapping[str, Any]) -> list[str]:
+    """The job's audio part names in queue order: ``audio``, then ``a00001``, ``a00002``…"""
+    return sorted((n for n in parts if is_audio_part(n)), key=lambda n: (n != "audio", n))
+
+
+def task_parts(record: Mapping[str, str], parts: Mapping[str, Any]) -> dict[str, str]:
+    """Task id → part name, from the job's own task index (``tasks``, in enqueue order): the
+    chunker enqueues the audio parts first, then the chunks by index; the assembly comes last.
+    A retried task keeps its id, so retries do not shift the names."""
+    ids = json.loads(record.get("tasks") or "[]")
+    names = [*audio_parts(parts), *sorted(n for n in parts if CHUNK.fullmatch(n))]
+    return {task_id: names[i] if i < len(names) else "assembly" for i, task_id in enumerate(ids)}
 
 
 class Fleet:
@@ -112,7 +131,7 @@ class Fleet:
             "chunks_total": view["progress"]["chunks_total"],
             "output": view["output"] and {k: v for k, v in view["output"].items() if k != "url"},
             "marks": marks,
-            "tasks": self.tasks(job_id, marks.get("awaiting_upload", 0.0), "audio" in view["parts"]),
+            "tasks": self.tasks(job_id, marks.get("awaiting_upload", 0.0), task_parts(record, view["parts"])),
             "client": {"wall": run.wall, "cpu": run.user + run.system, "max_rss_kib": run.max_rss_kib},
             "cpu": procs.cpu_delta(cpu_before, cpu_after),
         }
@@ -142,20 +161,14 @@ class Fleet:
                               "seconds": seconds})
         return found
 
-    def tasks(self, job_id: str, origin: float, has_audio: bool) -> list[dict[str, Any]]:
-        """Every finished task of the job from the workers' JSON logs: worker, start, end (s after ``origin``).
-
-        Chunk tasks leave the queue in FIFO order (chunks by index, then audio): processor tasks
-        sorted by start are labelled in that order.
-        """
-        found = [{k: v for k, v in t.items() if k != "task_id"} for t in self.done_tasks(job_id, origin)]
-        found.sort(key=lambda t: t["start"])
-        processor = [t for t in found if t["worker"].startswith("processor")]
-        for i, task in enumerate(processor):
-            task["part"] = "audio" if has_audio and i == len(processor) - 1 else f"v{i:05d}"
-        for task in found:
-            task.setdefault("part", "assembly")
-        return found
+    def tasks(self, job_id: str, origin: float, names: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every finished task of the job from the workers' JSON logs: worker, start, end (s after
+        ``origin``) and its part (``names``: task id → part, from `task_parts`), sorted by start."""
+        found = []
+        for task in self.done_tasks(job_id, origin):
+            task_id = task.pop("task_id")
+            found.append({**task, "part": names.get(task_id, "?")})
+        return sorted(found, key=lambda t: t["start"])
 
 
 def _flag(value: Any) -> str:

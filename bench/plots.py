@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from chalicelib.model.kinds import is_audio_part
+
 STAGE_COLOURS = ["#4c72b0", "#8172b2", "#937860", "#dd8452", "#55a868", "#c44e52", "#64b5cd"]
 DPI = 110
 
@@ -52,7 +54,8 @@ def timeline(run: dict[str, Any], label: str, path: Path) -> Path:
     colours = {"audio": "#dd8452", "assembly": "#55a868"}
     for row, worker in enumerate(workers):
         for t in (t for t in tasks if t["worker"] == worker):
-            ax.barh(row, t["end"] - t["start"], left=t["start"], color=colours.get(t["part"], "#4c72b0"),
+            colour = colours["audio"] if is_audio_part(t["part"]) else colours.get(t["part"], "#4c72b0")
+            ax.barh(row, t["end"] - t["start"], left=t["start"], color=colour,
                     edgecolor="white")
             if t["part"].startswith("v"):
                 ax.text((t["start"] + t["end"]) / 2, row, str(int(t["part"][1:])), ha="center", va="center",
@@ -171,4 +174,19 @@ def memory(rows: list[dict[str, Any]], roles: list[str], path: Path) -> Path:
     ax.set_ylabel("peak RSS (MiB)")
     ax.legend(fontsize=8)
     ax.set_title("Peak resident memory per process role")
+    return _save(fig, path)
+
+
+def cores(bench: dict[str, Any], path: Path) -> Path:
+    """Measured speed-up of the clip against the worker count on this machine."""
+    rows = bench["rows"]
+    workers = [r["workers"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(workers, [r["speedup"] for r in rows], "o-", label="measured (median wall)")
+    ax.plot(workers, [w / workers[0] for w in workers], ls=":", color="#999999", label="ideal")
+    ax.set_xlabel("processor workers W")
+    ax.set_ylabel(f"speed-up over W = {workers[0]}")
+    ax.set_xticks(workers if len(workers) <= 16 else workers[:: max(1, len(workers) // 16)])
+    ax.legend(fontsize=8)
+    ax.set_title(f"{bench['clip']['label']} on {bench['machine_start']['cores']} cores")
     return _save(fig, path)

@@ -1,16 +1,22 @@
 """docs/BENCHMARKS.md from the benches' results: tables, plots, targets judged on measured numbers."""
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
+from bench import audio
 from bench.procs import PYTHON_ROLES
 from chalicelib.model.estimate import CORRECTION_JOBS
 from tests.support.media import MEDIA
 
-TARGET_RATIO = 1.15
+TARGET_RATIO = 1.15  # issue 5
+TARGET_RATIO_15 = 1.05  # issue 15: the same 60 s 1080p MP4 pairs
+TARGET_LADDER_RATIO = 1.10  # issue 15: a 3-rung HLS ladder against the plain ffmpeg ladder command
+TARGET_SPEEDUP_10MIN = 40.0  # issue 15: fleet model at 64 workers, MP4 included
+TARGET_SPEEDUP_60MIN = 50.0
 TARGET_BITRATE_PCT = 1.0
 TARGET_VMAF_DELTA = 0.5
 TARGET_SEAM_DEFICIT = 3.0
@@ -86,12 +92,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     sources = (benches.get("overhead") or {}).get("sources", [])
     first = sources[0] if sources else None
-    out.append({
-        "target": f"pipeline/reference wall-clock ratio ≤ {TARGET_RATIO} ({first['label'] if first else '60 s 1080p'})",
-        "measured": f"{first['ratio']:.3f} (medians {first['pipeline_median']:.2f} s / "
-                    f"{first['reference_median']:.2f} s, {first['reps']} pairs)" if first else "–",
-        "met": (first["ratio"] <= TARGET_RATIO) if first else None,
-    })
+    measured = (f"{first['ratio']:.3f} (medians {first['pipeline_median']:.2f} s / {first['reference_median']:.2f} s, "
+                f"{first['reps']} pairs)" if first else "–")
+    label = first["label"] if first else "60 s 1080p"
+    out.append({"target": f"pipeline/reference wall-clock ratio ≤ {TARGET_RATIO} ({label})", "measured": measured,
+                "met": (first["ratio"] <= TARGET_RATIO) if first else None})
+    out.append({"target": f"(issue 15) pipeline/reference ratio ≤ {TARGET_RATIO_15} ({label}, MP4)",
+                "measured": measured + ("" if not first or first["ratio"] <= TARGET_RATIO_15 else
+                                        f"; {ratio_reason(first)}"),
+                "met": (first["ratio"] <= TARGET_RATIO_15) if first else None})
     row = default_quality_row(benches.get("quality"))
     if row:
         d = row["delta"]
@@ -119,6 +128,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "measured": f"{model['at_64']['speedup']:.1f}×" if model else "–",
         "met": (model["at_64"]["speedup"] >= TARGET_SPEEDUP) if model else None,
     })
+    long = (model or {}).get("long")
+    for goal, x, words in ((TARGET_SPEEDUP_10MIN, model, "10 min 1080p, measured"),
+                           (TARGET_SPEEDUP_60MIN, long, "60 min 1080p, derived from measured rates")):
+        if x:
+            words = f"{_length(x['input_seconds'])} {benches['scaling'].get('resolution', '')}, " + (
+                "measured" if x.get("measured", True) else "derived from measured rates")
+        met = (x["at_64"]["speedup"] >= goal) if x else None
+        out.append({"target": f"(issue 15) fleet model at 64 workers ≥ {goal:g}× ({words}, MP4 included)",
+                    "measured": (f"{x['at_64']['speedup']:.1f}×" + ("" if met else f": {model_reason(x)}"))
+                    if x else "–", "met": met})
     for row in (benches.get("gop") or {}).get("sources", []):
         out.append({"target": f"{row['label']} in {row['chunk_seconds']:g} s chunks: ≤ {TARGET_GOP_RATIO:g}× plain "
                               f"ffmpeg, frames decoded ≤ 1.25× the source's",
@@ -134,6 +153,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                               "not growing with length (local stack)",
                     "measured": ", ".join(f"{r['label']} {r['first_playable']:.1f} s" for r in playable),
                     "met": worst <= TARGET_FIRST_PLAYABLE and flat})
+    out.append(_ladder_target((benches.get("streaming") or {}).get("ladder")))
+    out += audio.targets(benches.get("audio"))
     memory = (benches.get("scaling") or {}).get("memory")
     if memory:
         holders = [name for name, v in memory.items() if v["holds_video"]]
@@ -145,6 +166,52 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ sections
+
+def _machine_words(m: dict[str, Any], end: dict[str, Any] | None = None) -> str:
+    """The machine a measurement ran on: CPU, cores, memory, load (at start and end)."""
+    load = " / ".join(f"{x:.2f}" for x in m["load_average"])
+    if end:
+        load += ", at end " + " / ".join(f"{x:.2f}" for x in end.get("load_average", []))
+    return (f"{m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_bytes'] / 2**30:.0f} GiB, load average "
+            f"(1/5/15 min) at start {load}")
+
+
+def _cores_section(bench: dict[str, Any], img: dict[str, str]) -> list[str]:
+    rows = bench["rows"]
+    top = rows[-1]
+    lines = [CORES_HEADING, "",
+             f"The {bench['clip']['label']} clip ({_mb(bench['clip']['bytes'])}, MP4 only) through a fresh local stack "
+             f"with W = {rows[0]['workers']} … {top['workers']} processor workers (+ 1 assembler, Valkey, moto; each "
+             f"stack warmed up with one tiny job, started in {bench['stack_start_seconds']:.1f} s, not timed), on "
+             f"{_machine_words(bench['machine_start'], bench['machine_end'])}. {bench['rounds']} round"
+             f"{'s' if bench['rounds'] != 1 else ''}, each running every W once, up then down; medians. Wall = the "
+             "CLI's upload start → output downloaded; speed-up = median wall at the fewest workers / at W; "
+             "efficiency = speed-up ÷ (W ÷ the fewest workers). `make bench` runs W = 1 … cores on whatever "
+             "machine it is given, so a bigger box measures its own curve.", ""]
+    table = [[str(r["workers"]), " / ".join(f"{w:.2f}" for w in r["walls"]),
+              " / ".join(f"{x['load_before']:.1f}" for x in r["runs"]), _f(r["wall_median"]),
+              _f(r["job_median"]), _f(r["encode_median"]), _f(r["cpu_median"], 1), f"**{r['speedup']:.2f}×**",
+              _f(100 * r["efficiency"], 0, " %")] for r in rows]
+    lines += _table(["W", "runs (s)", "load before each", "median wall (s)", "job (s)", "encode stage (s)", "CPU s",
+                     "speed-up", "efficiency"], table)
+    cores = bench["machine_start"]["cores"] or 1
+    busy = [x for r in rows for x in r["runs"] if x["load_before"] > 0.5 * cores]
+    if busy:
+        lines += [f"**Other work shared the CPU**: the 1-minute load average was above half the {cores} cores before "
+                  f"{len(busy)} of the {sum(len(r['runs']) for r in rows)} runs (up to "
+                  f"{max(x['load_before'] for x in busy):.1f}); their walls say as much about that work as about W. "
+                  "Re-run `python -m bench --only cores` on a quiet machine for the curve.", ""]
+    if "cores" in img:
+        lines += [f"![cores]({img['cores']})", ""]
+    one = rows[0]
+    lines += [f"What it means: from {one['workers']} to {top['workers']} workers the clip got {top['speedup']:.2f}× "
+              f"faster ({_f(one['wall_median'])} s → {_f(top['wall_median'])} s; the encode stage "
+              f"{_f(one['encode_median'])} s → {_f(top['encode_median'])} s). Every worker's x264 picks its threads "
+              "from all the machine's cores, so one worker already uses more than one core: on few cores the curve "
+              "is far from W, and the stages around the encode (upload, probe, assembly, download) do not shrink "
+              "with W. The fleet model (§4) counts a modelled worker as one core of this machine instead.", ""]
+    return lines
+
 
 def _header(results: dict[str, Any]) -> list[str]:
     m, end = results["machine_start"], results.get("machine_end", {})
@@ -163,6 +230,9 @@ def _header(results: dict[str, Any]) -> list[str]:
         (f"- machine: {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_bytes'] / 2**30:.0f} GiB, "
         f"Linux {m['kernel']}, Python {m['python']}"),
         f"- {m['ffmpeg']} (the pinned imageio-ffmpeg build: libx264, libvmaf)",
+        *([f"- §10 measured the clip on W = {', '.join(str(w) for w in results['benches']['cores']['workers'])} "
+           f"processor workers on this machine ({_machine_words(results['benches']['cores']['machine_start'])})"]
+          if results["benches"].get("cores") else []),
         f"- load average (1/5/15 min) at start {' / '.join(f'{x:.2f}' for x in m['load_average'])}"
         + (f", at end {' / '.join(f'{x:.2f}' for x in end.get('load_average', []))}" if end else "")
         + f" — on {m['cores']} cores, anything well above 0 means other work shared the CPU and wall-clock"
@@ -174,16 +244,51 @@ def _header(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ladder_target(ladder: dict[str, Any] | None) -> dict[str, Any]:
+    """(issue 15) the 3-rung HLS ladder against the plain ffmpeg ladder command."""
+    if not ladder:
+        return {"target": f"(issue 15) 3-rung HLS ladder / the plain ffmpeg ladder command ≤ {TARGET_LADDER_RATIO:.2f}",
+                "measured": "–", "met": None}
+    ratio = ladder["median_pair_ratio"]
+    rungs = "/".join(str(r["height"]) for r in ladder["rungs"])
+    measured = (f"{ratio:.3f} (median of {len(ladder['pair_ratios'])} pair ratios; medians "
+                f"{ladder['framefleet_median']:.2f} s / {ladder['reference_median']:.2f} s)")
+    return {"target": f"(issue 15) {len(ladder['rungs'])}-rung HLS ladder ({rungs}) / the plain ffmpeg ladder "
+                      f"command ≤ {TARGET_LADDER_RATIO:.2f}",
+            "measured": measured + ("" if ratio <= TARGET_LADDER_RATIO else f"; {ladder_reason(ladder)}"),
+            "met": ratio <= TARGET_LADDER_RATIO}
+
+
+def _ratio_gap(s: dict[str, Any]) -> tuple[float, float, float]:
+    """A source's median gap to plain ffmpeg, the typical run's stages around the encode, and its
+    encode stage against the whole single pass (seconds)."""
+    b = s["breakdown"]
+    outside = sum(v for k, v in b.items() if k != "encode (chunks + audio)")
+    return s["pipeline_median"] - s["reference_median"], outside, b["encode (chunks + audio)"] - s["reference_median"]
+
+
+def ratio_reason(s: dict[str, Any]) -> str:
+    gap, outside, inside = _ratio_gap(s)
+    return (f"of the {gap:.1f} s beyond plain ffmpeg, {outside:.1f} s are the stages around the encode and the "
+            f"encode stage takes {inside:+.1f} s against the whole single pass (typical run)")
+
+
+def ladder_reason(ladder: dict[str, Any]) -> str:
+    mid = sorted(range(len(ladder["framefleet"])), key=lambda i: ladder["framefleet"][i]["wall"])[
+        len(ladder["framefleet"]) // 2]
+    ff, ref = ladder["framefleet"][mid], ladder["reference"][mid]
+    encode = ff["stages"].get("encode") or 0.0
+    return (f"in the middle run the encode stage took {encode:.1f} s against plain ffmpeg's {ref['wall']:.1f} s "
+            f"and {ff['wall'] - encode:.1f} s went to the stages around it (§8.1)")
+
+
 def _targets_section(results: dict[str, Any]) -> list[str]:
     rows = [[t["target"], t["measured"], verdict(t["met"])] for t in targets(results)]
-    lines = ["## Targets", "", *_table(["target (issue 5)", "measured", "verdict"], rows)]
+    lines = ["## Targets", "", *_table(["target (issue 5 unless marked)", "measured", "verdict"], rows)]
     sources = (results["benches"].get("overhead") or {}).get("sources", [])
-    if sources and sources[0]["ratio"] > TARGET_RATIO:
+    if sources and sources[0]["ratio"] > TARGET_RATIO_15:
         s = sources[0]
-        b = s["breakdown"]
-        gap = s["pipeline_median"] - s["reference_median"]
-        outside = sum(v for k, v in b.items() if k != "encode (chunks + audio)")
-        inside = b["encode (chunks + audio)"] - s["reference_median"]
+        gap, outside, inside = _ratio_gap(s)
         lines += [f"Why the ratio is missed ({s['label']}, typical run): of the {gap:.1f} s the pipeline takes beyond",
                   f"plain ffmpeg, {outside:.1f} s are stages around the encode (upload, event, probe, assembly,",
                   f"status polling, download; see §1) and the encode stage itself takes {inside:+.1f} s against the",
@@ -345,53 +450,120 @@ def _scaling_section(bench: dict[str, Any], profile: dict[str, Any], img: dict[s
     lines += _table(["input", "ffmpeg CPU s", "ours CPU s", "moto CPU s", "moto CPU s per chunk"], table)
     if "stages" in img:
         lines += [f"![stages]({img['stages']})", ""]
+    return [*lines, *_model_section(bench, profile, img)]
+
+
+S3_COPY_SOURCE = ("the AWS S3 API reference, UploadPartCopy: \"Uploads a part by copying data from an existing "
+                  "object as data source\" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html)")
+
+
+def _assembly_words(inp: dict[str, Any], profile: dict[str, Any]) -> str:
+    """What the model's ``after`` moves through the assembler's link, in words."""
+    moved = inp.get("assembly_bytes")
+    if not moved:
+        return (f"plus downloading every chunk and uploading the {_mb(inp['output_bytes'])} output at that throughput "
+                "(the job recorded no `assembly_bytes`: the assembler streamed everything)")
+    streamed, copied = moved
+    copy = profile.get("s3_copy_mb_per_s")
+    where = (f"the {_mb(copied)} it had S3 copy server-side at a stated {copy:g} MB/s" if copy else
+             f"the {_mb(copied)} it had S3 copy server-side (UploadPartCopy) off its link: S3 copies them itself "
+             "(" + S3_COPY_SOURCE + "); their requests are inside the assembly measured locally, where moto "
+             "copies them")
+    return f"plus the {_mb(streamed)} the job recorded it streamed (`assembly_bytes`) at that throughput, {where}"
+
+
+def _model_section(bench: dict[str, Any], profile: dict[str, Any], img: dict[str, str]) -> list[str]:
     m = bench["model"]
     inp = m["inputs"]
-    lines += [f"### Fleet model ({_length(m['input_seconds'])} input)", "",
-              "time to output(W) = before + makespan(W) + after. **before** = upload event → chunker + probe +",
-              f"plan as measured ({inp['before']:.2f} s). **makespan** = list scheduling of the {inp['chunks']} real",
-              f"chunk encode times measured in that run (sum {inp['chunk_seconds_total']:.1f} s, longest",
-              f"{inp['chunk_seconds_max']:.2f} s) in the queue's order (chunks by index, then the audio task of",
-              (f"{inp['audio']:.2f} s), each task plus the per-task overhead measured around ffmpeg "
-              f"({inp['task_overhead']:.3f} s, median)"),
-              f"and its bytes at a stated **S3 throughput of {inp['s3_mb_per_s']:g} MB/s per worker**. **after** = the",
-              f"assembly as measured ({inp['assemble']:.2f} s) plus downloading every chunk and uploading the",
-              f"{_mb(inp['output_bytes'])} output at that throughput. The chunk times were measured with",
-              f"{profile['workers']} workers sharing {profile['workers']} cores, so a modelled worker is one core"
-              " of this",
-              "machine. Client upload and download are left out (they depend on the user's link).", ""]
-    curve = m["curve"]
-    by_w = dict(zip(curve["workers"], zip(curve["seconds"], curve["speedup"])))
-    shown = [w for w in MODEL_TABLE_WORKERS if w in by_w]
-    lines += _table(["W", *map(str, shown)],
-                    [["time to output (s)", *(_f(by_w[w][0], 1) for w in shown)],
-                     ["speedup", *(_f(by_w[w][1], 1) for w in shown)]])
-    at = m["at_64"]
-    lines += [f"- at 64 workers: **{at['seconds']:.1f} s**, speedup **{at['speedup']:.1f}×**; serial fraction",
-              (f"  (Amdahl, fixed costs / one-worker time) **{m['serial_fraction']:.4f}**, so at most "
-              f"{m['amdahl_limit']:.0f}× with any W;"),
-              f"  Karp–Flatt serial fraction at 64 workers {at['karp_flatt']:.4f} (includes the longest task's tail);",
-              f"- the audio task queued first instead of last: {at['audio_first_seconds']:.1f} s at 64 workers",
-              f"  ({at['seconds'] - at['audio_first_seconds']:+.1f} s);"]
+    long = m.get("long")
+    parts = inp.get("audio_parts") or ([inp["audio"]] if inp["audio"] else [])
+    audio = (f"{len(parts)} audio part{'s' if len(parts) != 1 else ''} ({' + '.join(_f(a) for a in parts)} s)"
+             if parts else "no audio")
+    lines = [f"### Fleet model ({_length(m['input_seconds'])} input measured"
+             + (f", {_length(long['input_seconds'])} derived)" if long else ")"), "",
+             "time to output(W) = before + makespan(W) + after. **before** = upload event → chunker + probe +",
+             f"plan as measured ({inp['before']:.2f} s). **makespan** = list scheduling in the queue's order: the",
+             f"{audio} first, as the chunker enqueues them, then the {inp['chunks']} real chunk encode times",
+             f"measured in that run (sum {inp['chunk_seconds_total']:.1f} s, longest {inp['chunk_seconds_max']:.2f} s)",
+             f"by index, each task plus the per-task overhead measured around ffmpeg ({inp['task_overhead']:.3f} s,",
+             f"median) and its bytes at a stated **S3 throughput of {inp['s3_mb_per_s']:g} MB/s per worker**.",
+             f"**after** = the assembly (MP4 included) as measured ({inp['assemble']:.2f} s) "
+             + _assembly_words(inp, profile) + ".",
+             f"The chunk times were measured with {profile['workers']} workers sharing {profile['workers']} cores, "
+             "so a modelled worker is one core of this machine. Client upload and download are left out (they "
+             "depend on the user's link).", ""]
+    if long:
+        d = long["derived_from"]
+        li = long["inputs"]
+        runs = ", ".join(_length(x) for x in d["runs"])
+        lines += [f"**Measured and derived inputs.** The {_length(m['input_seconds'])} model uses that run's own",
+                  "measurements (every chunk, audio part, the probe and the assembly). The "
+                  f"{_length(long['input_seconds'])} input was not run: its {li['chunks']} chunks (the planner's "
+                  f"{d['chunk_seconds']:g} s chunks of it) take the fitted a + b × frames below, its "
+                  f"{len(li['audio_parts'])} audio part{'s' if len(li['audio_parts']) != 1 else ''} the measured "
+                  "audio seconds and bytes per source second (cut where the planner would, at the measured run's part "
+                  "length), probe + "
+                  f"plan ({d['probe_plan']:.2f} s) and the assembly ({d['assemble']:.2f} s) lines fitted over the "
+                  f"scaling runs ({runs}) against input seconds, the output and assembly bytes the "
+                  f"{_length(m['input_seconds'])} run's per input second; the upload event and the per-task "
+                  "overhead as measured.", ""]
+    models = [m, *([long] if long else [])]
+    shown = [w for w in MODEL_TABLE_WORKERS if w in m["curve"]["workers"]]
+    table = []
+    for x in models:
+        by_w = dict(zip(x["curve"]["workers"], zip(x["curve"]["seconds"], x["curve"]["speedup"])))
+        kind = "measured" if x.get("measured", True) else "derived"
+        table += [[f"{_length(x['input_seconds'])} ({kind}): time to output (s)", *(_f(by_w[w][0], 1) for w in shown)],
+                  [f"{_length(x['input_seconds'])} ({kind}): speedup", *(_f(by_w[w][1], 1) for w in shown)]]
+    lines += _table(["W", *map(str, shown)], table)
+    for x in models:
+        at = x["at_64"]
+        lines += [f"- {_length(x['input_seconds'])} at 64 workers: **{at['seconds']:.1f} s**, speedup "
+                  f"**{at['speedup']:.1f}×** — " + model_reason(x) + ";",
+                  f"  Karp–Flatt serial fraction at 64 workers {at['karp_flatt']:.4f} (includes the longest task's "
+                  f"tail); the audio queued after the chunks instead: {at['audio_last_seconds']:.1f} s "
+                  f"({at['audio_last_seconds'] - at['seconds']:+.1f} s);"]
     fit = m["chunk_fit"]
     best = m["best_chunk_seconds"]
     lines += [f"- chunk length: per-chunk encode time fitted as {fit['a']:.3f} s + {fit['b'] * 1000:.2f} ms × frames",
               f"  on {fit['points']} measured chunks ({bench['fit_sources']}), bytes "
               f"{fit['bytes_per_frame'] / 1000:.1f} kB",
-              "  per frame; the planner's chunks for each length, at 64 workers:", ""]
+              f"  per frame; the planner's chunks for each length of the {_length(m['input_seconds'])} input, at 64 "
+              "workers:", ""]
     lines += _table(["chunk length (s)", *(f"{e['chunk_seconds']:g}" for e in m["chunk_lengths"])],
                     [["chunks", *(str(e["chunks"]) for e in m["chunk_lengths"])],
                      ["time to output (s)", *(_f(e["seconds"], 1) for e in m["chunk_lengths"])]])
     if best is not None:
         lines += [f"**The chunk length that minimises time to output for this input on 64 workers: {best:g} s.**", ""]
     if m.get("s3_sensitivity"):
-        lines += ["How the 64-worker speedup depends on the stated S3 throughput per worker (the assembler moves",
-                  "every chunk and the output through it, serially):", ""]
+        lines += ["How the 64-worker speedup depends on the stated S3 throughput per worker (the assembler moves its",
+                  "bytes through it serially):", ""]
         lines += _table(["S3 MB/s per worker", *(f"{e['s3_mb_per_s']:g}" for e in m["s3_sensitivity"])],
-                        [["speedup at 64 workers", *(_f(e["speedup"], 1) for e in m["s3_sensitivity"])]])
+                        [[f"speedup at 64 workers, {_length(x['input_seconds'])}",
+                          *(_f(e["speedup"], 1) for e in x["s3_sensitivity"])] for x in models])
+    if m.get("copy_sensitivity"):
+        lines += ["And on S3's server-side copy rate, were the copied bytes on the assembler's critical path",
+                  "(one copy after another at that rate; `off link` = the model's assumption):", ""]
+        lines += _table(["copy MB/s", *(f"{e['copy_mb_per_s']:g}" if e["copy_mb_per_s"] else "off link"
+                                        for e in m["copy_sensitivity"])],
+                        [[f"speedup at 64 workers, {_length(x['input_seconds'])}",
+                          *(_f(e["speedup"], 1) for e in x["copy_sensitivity"])] for x in models])
     if "speedup" in img:
         lines += [f"![speedup]({img['speedup']})", ""]
     return lines
+
+
+def model_reason(m: dict[str, Any]) -> str:
+    """Where a model's 64-worker time goes and what bounds its speedup, in words."""
+    at = m["at_64"]
+    longest = at.get("longest_task") or {}
+    text = (f"before {at['before']:.1f} s + encode {at['makespan']:.1f} s + after {at['after']:.1f} s against "
+            f"{m['one_worker_seconds']:.0f} s on one worker")
+    if longest.get("seconds", 0.0) >= 0.8 * at["makespan"]:
+        what = "an audio part" if longest["kind"] == "audio" else "a chunk"
+        text += f"; the encode is as long as its longest task ({what}, {longest['seconds']:.1f} s)"
+    return (text + f"; fixed costs are {100 * m['serial_fraction']:.2f} % of one worker's time (at most "
+            f"{m['amdahl_limit']:.0f}× with any W)")
 
 
 def _control_section(bench: dict[str, Any]) -> list[str]:
@@ -460,6 +632,7 @@ def _identical(split: dict[str, Any]) -> str:
 
 
 ESTIMATE_HEADING = "## 9. The estimate before encoding"
+CORES_HEADING = "## 10. Speed-up on this machine (issue 15)"
 
 
 def _pct(value: float | None, signed: bool = False) -> str:
@@ -531,7 +704,9 @@ def _streaming_section(bench: dict[str, Any]) -> list[str]:
     rungs = ", ".join(f"{r['height']}p ({r['width']}x{r['height']}, CRF {r['crf']}, max {r['maxrate']} kb/s)"
                       for r in ladder["rungs"])
     lines = ["## 8. Streaming outputs", "",
-             f"The auto ladder of the {clip['label']} clip: {len(ladder['rungs'])} H.264 rungs, {rungs};",
+             f"The top {len(ladder['rungs'])} rungs of the {clip['label']} clip's auto ladder, asked for explicitly "
+             f"(job options `{json.dumps(ladder.get('job_options', {}))}`): {len(ladder['rungs'])} H.264 rungs, "
+             f"{rungs};",
              f"{ladder['segment_seconds']:g} s CMAF segments (= the closed GOP), AAC 128k audio. "
              f"{bench['workers']} processor workers.", "",
              "### 8.1 The ladder against one plain ffmpeg command", "",
@@ -539,8 +714,8 @@ def _streaming_section(bench: dict[str, Any]) -> list[str]:
              "`split` into a scale per rung (the workers' `ladder_filter` over the whole video), an x264",
              "per rung with the workers' `codec_args` (CRF, `-maxrate`/`-bufsize`, fixed closed GOP), the",
              "workers' AAC chain, and ffmpeg's `hls` muxer writing fMP4 segments (`-hls_segment_type fmp4`,",
-             "one per GOP, `-var_stream_map`, `master.m3u8`). Candidate: `framefleet transcode --outputs hls`",
-             "against the warm local stack, timed by the CLI from upload start to the whole package",
+             "one per GOP, `-var_stream_map`, `master.m3u8`). Candidate: `framefleet transcode --outputs hls",
+             "--ladder …` against the warm local stack, timed by the CLI from upload start to the whole package",
              "downloaded; `job` is the job's own time (awaiting upload → done). HLS only on both sides (the",
              "job default adds the DASH manifest, free, and the MP4 remux: §8.4). Pairs interleaved, the",
              "order alternating.", ""]
@@ -758,6 +933,15 @@ def _reductions(results: dict[str, Any]) -> list[str]:
         "  every output is scored over all its frames.",
         "- memory: locally the API and the chunker are one process; on AWS they are separate Lambdas.",
     ]
+    long = ((results["benches"].get("scaling") or {}).get("model") or {}).get("long")
+    if long:
+        lines.append(f"- the {_length(long['input_seconds'])} input of the fleet model is not run (it would take "
+                     "hours here): every input of its model is derived from the measured runs' rates (§4).")
+    cores = results["benches"].get("cores")
+    if cores:
+        lines.append(f"- §10: {cores['rounds']} round{'s' if cores['rounds'] != 1 else ''} of the "
+                     f"{cores['clip']['label']} clip per worker count (a fresh stack each time)"
+                     + ("; its medians are of two runs" if cores["rounds"] == 2 else "") + ".")
     streaming = results["benches"].get("streaming")
     if streaming:
         lines += [
@@ -813,11 +997,13 @@ def _findings(results: dict[str, Any]) -> list[str]:
     model = (benches.get("scaling") or {}).get("model")
     if model:
         at = model["at_64"]
-        gain = at["seconds"] - at["audio_first_seconds"]
-        if gain > 0.5:
-            out.append(f"- **Audio queued last**: the whole-track audio task ({model['inputs']['audio']:.1f} s) is "
-                       f"pushed after every chunk, so on a busy fleet it starts last; queued first, the model's "
-                       f"64-worker time drops by {gain:.1f} s.")
+        longest = at.get("longest_task") or {}
+        if longest.get("kind") == "audio" and longest["seconds"] >= 0.8 * at["makespan"]:
+            parts = model["inputs"].get("audio_parts") or [model["inputs"]["audio"]]
+            out.append(f"- **An audio part is the critical path at 64 workers**: the encode stage "
+                       f"({at['makespan']:.1f} s) is as long as the longest audio task ({longest['seconds']:.1f} s, "
+                       f"{len(parts)} part{'s' if len(parts) != 1 else ''}), though it is queued first; shorter "
+                       "audio parts would shorten the job.")
     for r in (benches.get("control") or {}).get("load", []):
         if r["route"].startswith("POST /jobs (1 owner, 2nd"):
             many = [x for x in benches["control"]["load"] if "owners)" in x["route"]
@@ -914,7 +1100,7 @@ def _streaming_findings(bench: dict[str, Any] | None) -> list[str]:
         out.append(f"- **One process per chunk × rung would be cheaper**: {100 * (1 - split['cpu_ratio']):.0f} % less "
                    "CPU than one ladder process per chunk (§8.2).")
     ladder = bench["ladder"]
-    if ladder["median_pair_ratio"] > TARGET_RATIO:
+    if ladder["median_pair_ratio"] > TARGET_LADDER_RATIO:
         ff = ladder["framefleet"][len(ladder["framefleet"]) // 2]
         out.append(f"- **The ladder costs more than one ffmpeg ladder command**: framefleet/plain ffmpeg "
                    f"{ladder['median_pair_ratio']:.2f}× (§8.1); in the middle run the encode stage alone took "
@@ -950,6 +1136,17 @@ def _headline(results: dict[str, Any]) -> list[str]:
         rows.append([label,
                      (f"{model['at_64']['seconds']:.0f} s, {model['at_64']['speedup']:.1f}× faster than 1 worker; "
                      f"best chunk length {model['best_chunk_seconds']:g} s")])
+    long = (model or {}).get("long")
+    if long:
+        rows.append([f"{_length(long['input_seconds'])} {benches['scaling'].get('resolution', '')} on 64 workers "
+                     "(model, derived from measured rates)",
+                     f"{long['at_64']['seconds']:.0f} s, {long['at_64']['speedup']:.1f}× faster than 1 worker"])
+    cores = benches.get("cores")
+    if cores and len(cores["rows"]) > 1:
+        one, top = cores["rows"][0], cores["rows"][-1]
+        rows.append([f"{cores['clip']['label']} on {one['workers']} → {top['workers']} workers of this machine "
+                     "(measured)", f"{one['wall_median']:.1f} s → {top['wall_median']:.1f} s = "
+                                   f"{top['speedup']:.2f}× ({cores['machine_start']['cores']} cores)"])
     control = benches.get("control")
     if control and control.get("load"):
         get = max((r for r in control["load"] if r["route"].startswith("GET")), key=lambda r: r["rps"])
@@ -999,6 +1196,9 @@ def make_plots(results: dict[str, Any], img_dir: Path) -> dict[str, Path]:
         roles = [r for r in (*PYTHON_ROLES, "client", "processor ffmpeg", "assembler ffmpeg", "moto", "valkey")
                  if any(r in row["peak_rss_kib"] for row in scaling["rows"])]
         made["memory"] = plots.memory(scaling["rows"], roles, img_dir / "bench-memory.png")
+    cores = benches.get("cores")
+    if cores:
+        made["cores"] = plots.cores(cores, img_dir / "bench-cores.png")
     return made
 
 
@@ -1023,6 +1223,10 @@ def render(results: dict[str, Any], img: dict[str, str]) -> str:
         lines += _streaming_section(benches["streaming"])
     if benches.get("estimate"):
         lines += estimate_section(benches["estimate"])
+    if benches.get("cores"):
+        lines += _cores_section(benches["cores"], img)
+    if benches.get("audio"):
+        lines += audio.section(benches["audio"])
     lines += [*_findings(results), *_reductions(results), *_headline(results)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -2,23 +2,30 @@
 
 Inputs are the quality bench's 1080p clip cut or repeated by stream copy (30 s, 2 min, 10 min in
 the full run). Each goes through the pipeline once while every process of the stack is watched
-for its peak resident memory. The fleet model uses the longest input's real per-chunk times.
+for its peak resident memory. The fleet model uses the longest input's real per-chunk, audio part
+and assembly times, and models a longer input (60 min in the full run) from the measured rates.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 import statistics
 from pathlib import Path
 from typing import Any
 
 from bench import media, model, procs
 from bench.common import MP4_ONLY, TINY, Profile, clip_path, resized
-from bench.fleet import Fleet
+from bench.fleet import Fleet, audio_parts
 from bench.overhead import breakdown
 from bench.quality import chunk_records
+from chalicelib.model.audioparts import split_segments
+from chalicelib.model.options import EncodeOptions
 
 MODEL_WORKERS = 64
 S3_SENSITIVITY = (25.0, 50.0, 100.0, 200.0, 400.0)  # MB/s per worker
+# S3's server-side copy rate for the assembler's UploadPartCopy bytes (None: not on its link).
+S3_COPY_SENSITIVITY: tuple[float | None, ...] = (None, 400.0, 200.0, 100.0, 50.0)
 HOLDS_VIDEO_FRACTION = 0.5  # a process whose peak RSS grows by half the file it handles holds the video
 # RSS differences below this are noise: short-lived processes (probes) are sampled every 0.1 s, so
 # their peaks are approximate (tens of MB while PyAV loads); a held 10-minute video is hundreds.
@@ -43,7 +50,10 @@ def _row(fleet: Fleet, source: Path, seconds: float, frames: int | None, work: P
         "wall": record["summary"]["wall_seconds"],
         "chunks": len(plan.chunks),
         "chunk_times": chunk_records(record, [c.frame_count for c in plan.chunks]),
-        "audio_seconds": float(record["parts"].get("audio", {}).get("seconds", 0.0)),
+        "audio_seconds": sum(float(record["parts"][n].get("seconds", 0.0)) for n in audio_parts(record["parts"])),
+        "audio_parts": [{"part": n, "seconds": float(record["parts"][n].get("seconds", 0.0)),
+                         "bytes": int(record["parts"][n].get("bytes", 0))} for n in audio_parts(record["parts"])],
+        "assembly_bytes": (record["output"] or {}).get("assembly_bytes"),
         "task_overheads": _task_overheads(record),
         "peak_rss_kib": {**monitor.peaks, "client": record["client"]["max_rss_kib"]},
         "idle_rss_kib": idle,
@@ -86,22 +96,84 @@ def memory_verdicts(rows: list[dict[str, Any]], baseline: dict[str, int]) -> dic
     return verdicts
 
 
-def fleet_model(row: dict[str, Any], profile: Profile, chunk_points: list[dict[str, Any]]) -> dict[str, Any]:
+def _audio(row: dict[str, Any]) -> tuple[tuple[float, float], ...]:
+    """The measured audio parts (seconds, bytes) in queue order; results of before the parts were
+    recorded one by one have the whole track's seconds alone."""
+    if "audio_parts" in row:
+        return tuple((p["seconds"], float(p["bytes"])) for p in row["audio_parts"])
+    return ((row["audio_seconds"], 0.0),) if row.get("audio_seconds") else ()
+
+
+def _assembly_bytes(row: dict[str, Any]) -> tuple[float, float] | None:
+    moved = row.get("assembly_bytes")
+    return (float(moved["streamed"]), float(moved["copied"])) if moved else None
+
+
+def _speedup(fleet: model.Fleet, chunks: list[tuple[float, float]]) -> float:
+    return model.time_to_output(fleet, chunks, 1) / model.time_to_output(fleet, chunks, MODEL_WORKERS)
+
+
+def _evaluate(fleet: model.Fleet, chunks: list[tuple[float, float]], profile: Profile) -> dict[str, Any]:
+    """The model's answers for one input: the curve, 1 and 64 workers, where the 64-worker time
+    goes, the serial fraction, and the speedup at other S3 rates."""
+    one = model.time_to_output(fleet, chunks, 1)
+    at = model.time_to_output(fleet, chunks, MODEL_WORKERS)
+    speedup = one / at
+    tasks = [("audio", fleet.task(s, b)) for s, b in fleet.audio if s > 0]
+    tasks += [("chunk", fleet.task(s, b)) for s, b in chunks]
+    longest = max(tasks, key=lambda t: t[1], default=("none", 0.0))
+    chunk_bytes = sum(b for _, b in chunks)
+    serial = model.serial_fraction(fleet, chunks)
+    sensitivity = [{"s3_mb_per_s": mb_per_s,
+                    "speedup": _speedup(dataclasses.replace(fleet, s3_bytes_per_s=mb_per_s * 1e6), chunks)}
+                   for mb_per_s in S3_SENSITIVITY]
+    copy_sensitivity = [
+        {"copy_mb_per_s": mb_per_s, "speedup": _speedup(dataclasses.replace(
+            fleet, s3_copy_bytes_per_s=mb_per_s * 1e6 if mb_per_s else None), chunks)}
+        for mb_per_s in (S3_COPY_SENSITIVITY if fleet.assembly_bytes else ())]
+    return {
+        "curve": model.speedup_curve(fleet, chunks, profile.model_workers),
+        "one_worker_seconds": one,
+        "at_64": {"workers": MODEL_WORKERS, "seconds": at, "speedup": speedup,
+                  "karp_flatt": model.karp_flatt(speedup, MODEL_WORKERS),
+                  "audio_last_seconds": model.time_to_output(fleet, chunks, MODEL_WORKERS, audio_last=True),
+                  "before": fleet.before, "after": fleet.after(chunk_bytes), "moved": fleet.moved(chunk_bytes),
+                  "makespan": at - fleet.before - fleet.after(chunk_bytes),
+                  "longest_task": {"kind": longest[0], "seconds": longest[1]}},
+        "serial_fraction": serial,
+        "amdahl_limit": 1 / serial,
+        "s3_sensitivity": sensitivity,
+        "copy_sensitivity": copy_sensitivity,
+    }
+
+
+def _inputs(fleet: model.Fleet, chunks: list[tuple[float, float]], profile: Profile) -> dict[str, Any]:
+    return {"before": fleet.before, "assemble": fleet.assemble, "task_overhead": fleet.task_overhead,
+            "audio": sum(s for s, _ in fleet.audio), "audio_parts": [s for s, _ in fleet.audio],
+            "output_bytes": fleet.output_bytes, "s3_mb_per_s": profile.s3_mb_per_s,
+            "assembly_bytes": list(fleet.assembly_bytes) if fleet.assembly_bytes else None,
+            "s3_copy_mb_per_s": profile.s3_copy_mb_per_s,
+            "chunks": len(chunks), "chunk_seconds_total": sum(s for s, _ in chunks),
+            "chunk_seconds_max": max((s for s, _ in chunks), default=0.0)}
+
+
+def fleet_model(row: dict[str, Any], profile: Profile, chunk_points: list[dict[str, Any]],
+                rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The fleet model of the largest measured input (its real chunk, audio and assembly times),
+    the chunk length study and the derived longer input (`long_model`) on the chunk-time fit."""
     stages = row["stages"]
     overheads = row["task_overheads"]
     fleet = model.Fleet(
         before=stages["upload event → chunker"] + stages["probe + plan"],
         assemble=stages["assemble + verify"],
         task_overhead=statistics.median(overheads) if overheads else 0.0,
-        audio=row["audio_seconds"],
+        audio=_audio(row),
         output_bytes=row["output_bytes"],
         s3_bytes_per_s=profile.s3_mb_per_s * 1e6,
+        assembly_bytes=_assembly_bytes(row),
+        s3_copy_bytes_per_s=profile.s3_copy_mb_per_s * 1e6 if profile.s3_copy_mb_per_s else None,
     )
     chunks = [(c["seconds"], c["bytes"]) for c in row["chunk_times"]]
-    curve = model.speedup_curve(fleet, chunks, profile.model_workers)
-    one = model.time_to_output(fleet, chunks, 1)
-    at = model.time_to_output(fleet, chunks, MODEL_WORKERS)
-    speedup = one / at
     # Chunk length at 64 workers: per-chunk time = a + b * frames, fitted on every chunk measured.
     a, b = model.fit_line([(c["frames"], c["seconds"]) for c in chunk_points])
     bytes_per_frame = sum(c["bytes"] for c in chunk_points) / max(1, sum(c["frames"] for c in chunk_points))
@@ -112,28 +184,64 @@ def fleet_model(row: dict[str, Any], profile: Profile, chunk_points: list[dict[s
         lengths.append({"chunk_seconds": length, "chunks": len(frames),
                         "seconds": model.time_to_output(fleet, modelled, MODEL_WORKERS)})
     best = min(lengths, key=lambda e: e["seconds"]) if lengths else None
-    sensitivity = []
-    for mb_per_s in S3_SENSITIVITY:
-        other = dataclasses.replace(fleet, s3_bytes_per_s=mb_per_s * 1e6)
-        sensitivity.append({"s3_mb_per_s": mb_per_s, "speedup": model.time_to_output(other, chunks, 1)
-                            / model.time_to_output(other, chunks, MODEL_WORKERS)})
+    fit = {"a": a, "b": b, "points": len(chunk_points), "bytes_per_frame": bytes_per_frame}
     return {
         "input_seconds": row["seconds"],
-        "inputs": {"before": fleet.before, "assemble": fleet.assemble, "task_overhead": fleet.task_overhead,
-                   "audio": fleet.audio, "output_bytes": fleet.output_bytes, "s3_mb_per_s": profile.s3_mb_per_s,
-                   "chunks": len(chunks), "chunk_seconds_total": sum(s for s, _ in chunks),
-                   "chunk_seconds_max": max((s for s, _ in chunks), default=0.0)},
-        "curve": curve,
-        "one_worker_seconds": one,
-        "at_64": {"workers": MODEL_WORKERS, "seconds": at, "speedup": speedup,
-                  "karp_flatt": model.karp_flatt(speedup, MODEL_WORKERS),
-                  "audio_first_seconds": model.time_to_output(fleet, chunks, MODEL_WORKERS, audio_first=True)},
-        "serial_fraction": model.serial_fraction(fleet, chunks),
-        "amdahl_limit": 1 / model.serial_fraction(fleet, chunks),
-        "chunk_fit": {"a": a, "b": b, "points": len(chunk_points), "bytes_per_frame": bytes_per_frame},
+        "measured": True,
+        "inputs": _inputs(fleet, chunks, profile),
+        **_evaluate(fleet, chunks, profile),
+        "chunk_fit": fit,
         "chunk_lengths": lengths,
         "best_chunk_seconds": best["chunk_seconds"] if best else None,
-        "s3_sensitivity": sensitivity,
+        "long": long_model(rows or [row], row, fleet, fit, profile),
+    }
+
+
+def audio_spans(seconds: float, measured_seconds: float, measured_parts: int) -> list[float]:
+    """The source seconds each audio part of a ``seconds`` input covers, as the planner splits them
+    (`split_segments` at segment boundaries) with the part length of the measured run; one part
+    when the measured run had one (the whole track in one task)."""
+    if measured_parts <= 1:
+        return [seconds]
+    segment = EncodeOptions().segment_seconds
+    times = [i * segment for i in range(math.ceil(seconds / segment))]
+    splits = split_segments(times, seconds, measured_seconds / measured_parts)
+    bounds = [0.0, *(times[i] for i in splits), seconds]
+    return [b - a for a, b in itertools.pairwise(bounds)]
+
+
+def long_model(rows: list[dict[str, Any]], row: dict[str, Any], measured: model.Fleet, fit: dict[str, Any],
+               profile: Profile) -> dict[str, Any]:
+    """The fleet model of a ``profile.model_long_seconds`` input at the same size and rate, every
+    input derived from measurements: the chunks the planner makes of it (default chunk length)
+    at the fitted ``a + b × frames`` and bytes per frame; the audio parts at the measured seconds
+    and bytes per source second; probe + plan and the assembly on lines fitted over the scaling
+    runs against their input seconds; output and assembly bytes per input second of the largest
+    run; the upload event and the per-task overhead as measured."""
+    seconds = profile.model_long_seconds
+    scale = seconds / row["seconds"]
+    frames = model.planned_chunks(round(seconds * row["fps"]), row["fps"], EncodeOptions().chunk_seconds)
+    chunks = [(fit["a"] + fit["b"] * f, fit["bytes_per_frame"] * f) for f in frames]
+    probe = model.extrapolate([(r["seconds"], r["stages"]["probe + plan"]) for r in rows], seconds)
+    assemble = model.extrapolate([(r["seconds"], r["stages"]["assemble + verify"]) for r in rows], seconds)
+    moved = measured.assembly_bytes
+    fleet = dataclasses.replace(
+        measured,
+        before=row["stages"]["upload event → chunker"] + probe,
+        assemble=assemble,
+        audio=model.scaled_audio(measured.audio, row["seconds"], audio_spans(seconds, row["seconds"],
+                                                                                len(measured.audio))),
+        output_bytes=round(measured.output_bytes * scale),
+        assembly_bytes=(moved[0] * scale, moved[1] * scale) if moved else None,
+    )
+    return {
+        "input_seconds": seconds,
+        "measured": False,
+        "derived_from": {"input_seconds": row["seconds"], "runs": [r["seconds"] for r in rows],
+                         "probe_plan": probe, "assemble": assemble,
+                         "chunk_seconds": EncodeOptions().chunk_seconds},
+        "inputs": _inputs(fleet, chunks, profile),
+        **_evaluate(fleet, chunks, profile),
     }
 
 
@@ -162,6 +270,6 @@ def run(fleet: Fleet, profile: Profile, cache: Path, work: Path, quality: dict[s
         "memory": memory_verdicts(sorted(rows, key=lambda r: r["seconds"]), baseline),
         "memory_baseline_kib": baseline,
         "resolution": f"{clip.height}p{clip.fps}",
-        "model": fleet_model(largest, profile, points),
+        "model": fleet_model(largest, profile, points, sorted(rows, key=lambda r: r["seconds"])),
         "fit_sources": "scaling runs" + (" + quality chunk-length sweep" if quality else ""),
     }

@@ -25,10 +25,11 @@ from typing import Any
 
 from bench import media, procs
 from bench.common import Clip, Profile, Timed, _digest, _render, clip_path, median, resized, run_timed
-from bench.fleet import Fleet
+from bench.fleet import Fleet, task_parts
 from chalicelib.media import sandbox
 from chalicelib.media.probe import probe
 from chalicelib.model.facts import ProbeResult
+from chalicelib.model.kinds import is_audio_part
 from chalicelib.model.ladder import Rung
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Chunk, Plan, decode_start, plan_chunks, seek_preroll
@@ -49,6 +50,7 @@ from workers.media.verify import verify_stream
 AUDIO_GROUP = "audio"
 POLL_SECONDS = 0.05
 IDLE_SECONDS = 1.0  # no encoder running for this long: the stack is idle again
+LADDER_RUNGS = 3  # issue 15: a 3-rung HLS ladder against the plain ffmpeg ladder command
 
 
 # ------------------------------------------------------------------------------ sources
@@ -163,8 +165,19 @@ def _folder_bytes(folder: Path) -> int:
 
 # ------------------------------------------------------------------------------ 1. ladder wall-clock
 
+def ladder_heights(source: Path, rungs: int = LADDER_RUNGS) -> list[int]:
+    """The top ``rungs`` H.264 heights of the source's auto ladder (1080/720/540 for 1080p)."""
+    _, plan = media.plan_for(source, EncodeOptions(outputs=("hls",)))
+    return [r.height for r in plan.rungs if r.codec == "h264"][:rungs]
+
+
 def ladder_wallclock(fleet: Fleet, source: Path, pairs: int, work: Path, log: Any) -> dict[str, Any]:
-    options = EncodeOptions()
+    """The job ``{"outputs": ["hls"], "ladder": [3 explicit rungs]}`` against one plain ffmpeg
+    command making the same rungs (the plan of the same options), interleaved pairs."""
+    heights = ladder_heights(source)
+    ladder = [{"height": h, "codec": "h264"} for h in heights]
+    job_options: dict[str, Any] = {"outputs": ["hls"], "ladder": ladder}
+    options = EncodeOptions.from_dict(job_options)
     probed, plan = media.plan_for(source, options)
     ref_runs: list[dict[str, Any]] = []
     ff_runs: list[dict[str, Any]] = []
@@ -180,7 +193,7 @@ def ladder_wallclock(fleet: Fleet, source: Path, pairs: int, work: Path, log: An
                                  "bytes": _folder_bytes(out)})
             else:
                 out = work / "ladder" / f"framefleet-{pair}"
-                record = fleet.transcode(source, out, {"outputs": ["hls"]})
+                record = fleet.transcode(source, out, job_options)
                 job = record["timings"]
                 ff_runs.append({"wall": record["summary"]["wall_seconds"], "job_total": job.get("total"),
                                 "stages": {k: job.get(k) for k in ("upload", "queue", "probe", "encode", "assemble")},
@@ -195,6 +208,7 @@ def ladder_wallclock(fleet: Fleet, source: Path, pairs: int, work: Path, log: An
     ref_med, ff_med = median([r["wall"] for r in ref_runs]), median([f["wall"] for f in ff_runs])
     return {
         "rungs": [r.to_dict() for r in plan.rungs],
+        "job_options": job_options,
         "chunks": len(plan.chunks),
         "segment_seconds": options.segment_seconds,
         "reference": ref_runs,
@@ -297,33 +311,23 @@ def _parts(fleet: Fleet, job_id: str) -> dict[str, dict[str, Any]]:
     return {str(k): json.loads(v) for k, v in raw.items()}
 
 
-def _task_names(record: dict[str, str]) -> dict[str, tuple[str, int | None]]:
-    """Task id → (kind, chunk index) from the job's own task index: the chunker enqueues the audio
-    first (when there is audio), then the chunks by index; the assembly is appended last."""
-    ids = json.loads(record.get("tasks") or "[]")
-    plan: dict[str, Any] = json.loads(record["plan"]) if record.get("plan") else {"chunks": [], "has_audio": False}
-    names: dict[str, tuple[str, int | None]] = {}
-    position = 0
-    if plan.get("has_audio") and ids:
-        names[ids[0]] = ("audio", None)
-        position = 1
-    for index in range(len(plan["chunks"])):
-        if position < len(ids):
-            names[ids[position]] = ("chunk", index)
-            position += 1
-    for extra in ids[position:]:
-        names[extra] = ("assemble", None)
-    return names
+def _kind(part: str) -> tuple[str, int | None]:
+    """A part name as (task kind, chunk index): ``v00003`` → ("chunk", 3)."""
+    if is_audio_part(part):
+        return "audio", None
+    if part.startswith("v"):
+        return "chunk", int(part[1:])
+    return ("assemble" if part == "assembly" else part), None
 
 
 def _worker_log_tasks(fleet: Fleet, job_id: str, origin: float, record: dict[str, str]) -> list[dict[str, Any]]:
     """The job's finished tasks from the workers' logs (start, end: seconds after ``origin``)."""
-    names = _task_names(record)
+    names = task_parts(record, _parts(fleet, job_id))
     found = []
-    for task in fleet.done_tasks(job_id, origin):
-        kind, index = names.get(task.pop("task_id"), ("?", None))
+    for task in fleet.tasks(job_id, origin, names):
+        kind, index = _kind(task["part"])
         found.append({**task, "kind": kind, "index": index})
-    return sorted(found, key=lambda t: t["start"])
+    return found
 
 
 def _assembler_pid(fleet: Fleet) -> int | None:

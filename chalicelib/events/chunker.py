@@ -13,7 +13,7 @@ from chalicelib.media.probe import probe
 from chalicelib.model import estimate
 from chalicelib.model.errors import InvalidMediaError, NotFoundError, public_reason
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import JobState, PartName, PartState, Role, TaskKind, chunk_part, task_payload
+from chalicelib.model.kinds import JobState, PartState, Role, TaskKind, audio_part, chunk_part, task_payload
 from chalicelib.model.ladder import pixel_seconds
 from chalicelib.model.limits import Principal, limits_for
 from chalicelib.model.options import EncodeOptions
@@ -98,7 +98,7 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
         result = probe(url, timeout=svc.settings.probe_timeout)
         check_limits(result, limits)
         options = EncodeOptions.from_dict(job.get("options") or {})
-        plan = plan_chunks(result, options)
+        plan = plan_chunks(result, options, audio_part_seconds=svc.settings.audio_part_seconds)
         cost = compute_cost(plan)
         owner = str(job.get("owner", ""))
         charged, used = svc.usage.charge(owner, cost, limits.get("max_pixel_seconds_per_day"))
@@ -119,14 +119,15 @@ def prepare_job(svc: Services, job_id: str, key: str) -> None:
     tasks = [TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.CHUNK, c.index))
              for c in plan.chunks]
     status = {chunk_part(c.index): {"state": PartState.QUEUED, "frames": c.frame_count} for c in plan.chunks}
-    if plan.side_task:
-        # First in line: the audio task is one long serial piece, so starting it early shortens
-        # the job's critical path (it would otherwise start after every chunk).
-        tasks.insert(0, TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.AUDIO)))
-        status[PartName.AUDIO] = {"state": PartState.QUEUED}
+    # First in line: the audio parts are few and long (a minute of audio each), so starting them
+    # early keeps them off the job's critical path (they would otherwise start after every chunk).
+    audio = [TaskSpec(uuid.uuid4().hex, task_payload(job_id, TaskKind.AUDIO, part.index or None))
+             for part in plan.audio_parts]
+    tasks[:0] = audio
+    status.update({audio_part(part.index): {"state": PartState.QUEUED} for part in plan.audio_parts})
     svc.jobs.update(job_id, probe=result.summary(), source=without_frame_times(result).to_dict(), size=size,
                     source_version=version, estimate=job_estimate(svc, job_id, plan, options, result, size))
-    started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), plan.side_task, tasks)
+    started = svc.jobs.start_encoding(job_id, token, plan.to_dict(), status, len(plan.chunks), len(audio), tasks)
     if not started:  # cancelled meanwhile, or another chunker took over: this one charged for nothing
         svc.usage.refund(owner, cost)
     log.info("planned", extra={"chunks": len(plan.chunks), "frames": plan.total_frames, "started": started})
@@ -144,7 +145,7 @@ def job_estimate(svc: Services, job_id: str, plan: Plan, options: EncodeOptions,
     assemblers = svc.fleet.seen(Role.ASSEMBLER, settings.worker_seen_seconds) if svc.fleet else []
     ahead = svc.fleet.work_ahead() if svc.fleet else []
     learnt = estimate.correction(svc.fleet.outcomes() if svc.fleet else [])
-    own = len(plan.chunks) + int(plan.side_task)
+    own = len(plan.chunks) + len(plan.audio_parts)
     if settings.max_processors > 0:
         fleet = estimate.scaled_fleet(settings, len(processors), len(assemblers),
                                       own + sum(w.ready + w.inflight for w in ahead))

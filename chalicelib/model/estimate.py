@@ -6,7 +6,7 @@ From the plan (chunks, rungs), the source, the encode options, the work queued a
    its codec, size and preset, or the audio track) and its wall-seconds beyond that (packaging,
    uploads, records; the worker's source download before its first task of the job).
 2. A simulation of the process queue: the work ahead first (lumped per worker), then the job's
-   tasks in queue order (audio first, then the chunks), each taken by the first free worker;
+   tasks in queue order (the audio parts first, then the chunks), each taken by the first free worker;
    workers share the fleet's cores (locally one machine's, on AWS each task its own vCPUs), a task
    using at most its worker's cores (the audio encoder one). A job never uses more workers than
    it has tasks.
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from chalicelib.model.audioparts import AUDIO_RATE
 from chalicelib.model.ladder import Rung, pixel_seconds
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan
@@ -262,7 +263,7 @@ def rung_cpu(calibration: Calibration, rung: Rung, frames: int, preset: str) -> 
 
 
 def job_tasks(plan: Plan, options: EncodeOptions, source: Source, calibration: Calibration) -> list[Task]:
-    """The job's tasks in queue order (the audio first, then every chunk)."""
+    """The job's tasks in queue order (the audio parts first, then every chunk)."""
     cal = calibration
     scale = cal.content_factor
     source_mpix = source.width * source.height / 1e6
@@ -270,9 +271,17 @@ def job_tasks(plan: Plan, options: EncodeOptions, source: Source, calibration: C
     segments = max(1, len(plan.segment_times))
     tasks = []
     if plan.has_audio:
-        tasks.append(Task(fixed=cal.task_seconds + cal.handoff_seconds + (segments + 1) * cal.upload_seconds,
-                          cpu=cal.process_cpu_seconds + (plan.audio_duration or 0.0) * cal.audio_cpu_per_second,
-                          max_cores=1.0, download=download))
+        # One task per audio part: its seconds plus its pre-roll (and decoding the source up to it,
+        # which the calibrated per-second figure, measured on whole tracks, already holds).
+        total = plan.audio_duration or 0.0
+        parts = plan.audio_parts
+        for part in parts:
+            start = part.input_start / AUDIO_RATE
+            end = total if part.input_end is None else min(total, part.input_end / AUDIO_RATE)
+            count = (part.segments or max(1, segments - part.first_segment)) + 1
+            tasks.append(Task(fixed=cal.task_seconds + cal.handoff_seconds + count * cal.upload_seconds,
+                              cpu=cal.process_cpu_seconds + max(0.0, end - start) * cal.audio_cpu_per_second,
+                              max_cores=1.0, download=download))
     for chunk in plan.chunks:
         frames = chunk.frame_count
         files = len(plan.rungs) * (1 + -(-frames // plan.gop_frames))

@@ -34,7 +34,7 @@ class TaskKind(StrEnum):
     """What a task asks a worker to do."""
 
     CHUNK = "chunk"        # encode one video chunk
-    AUDIO = "audio"        # encode the whole audio track
+    AUDIO = "audio"        # encode one part of the audio tracks (the whole of them, when one part)
     ASSEMBLE = "assemble"  # put a job's parts together and publish the output
 
 
@@ -84,6 +84,17 @@ def chunk_part(index: int) -> str:
     return f"v{index:05d}"
 
 
+def audio_part(index: int) -> str:
+    """The part name of audio part ``index``: ``audio`` for the first (the name it had when the
+    audio was one task), then ``a00001``…"""
+    return PartName.AUDIO if index == 0 else f"a{index:05d}"
+
+
+def is_audio_part(name: str) -> bool:
+    """Whether a part name is one of the audio's."""
+    return name == PartName.AUDIO or (len(name) == 6 and name[0] == "a" and name[1:].isdigit())
+
+
 def task_payload(job_id: str, kind: TaskKind, index: int | None = None) -> dict[str, Any]:
     """The JSON payload of a task."""
     payload: dict[str, Any] = {"job_id": job_id, "kind": kind}
@@ -96,7 +107,7 @@ def part_of(payload: Mapping[str, Any]) -> str:
     """The job part a task payload works on."""
     kind = TaskKind(payload["kind"])
     if kind is TaskKind.AUDIO:
-        return PartName.AUDIO
+        return audio_part(int(payload.get("index", 0)))
     if kind is TaskKind.ASSEMBLE:
         return PartName.ASSEMBLY
     return chunk_part(int(payload["index"]))
@@ -106,7 +117,7 @@ def describe(payload: Mapping[str, Any]) -> str:
     """A task in words, for failure reasons ("chunk 3", "audio encoding", "assembly")."""
     kind = payload.get("kind")
     if kind == TaskKind.AUDIO:
-        return "audio encoding"
+        return f"audio part {payload['index']}" if payload.get("index") else "audio encoding"
     if kind == TaskKind.ASSEMBLE:
         return "assembly"
     return f"chunk {payload.get('index')}"

@@ -6,6 +6,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chalicelib.model.audioparts import (
+    AAC_FRAME,
+    AUDIO_PART_SECONDS,
+    AUDIO_RATE,
+    AudioPart,
+    audio_parts,
+    split_segments,
+)
 from chalicelib.model.colour import Colour, source_colour
 from chalicelib.model.errors import InvalidMediaError
 from chalicelib.model.facts import MOV_FAMILY, ProbeResult, Record, TrackKind
@@ -26,8 +34,6 @@ MIN_PREROLL = 3.0
 # would otherwise make every chunk decode from the start: work growing with the square of the length.
 MAX_DECODE_RATIO = 1.25
 MAX_CHUNKS = 2000
-AUDIO_RATE = 48_000
-AAC_FRAME = 1024
 MIN_TIMESCALE = 10_000
 
 
@@ -74,12 +80,21 @@ class Plan(Record):
     audio_tracks: tuple[AudioTrack, ...] = ()
     subtitles: tuple[SubtitleTrack, ...] = ()
     notes: tuple[str, ...] = ()
+    # Segment numbers at which the audio's parallel parts after the first start (none: one part).
+    audio_splits: tuple[int, ...] = ()
 
     @property
     def side_task(self) -> bool:
-        """Whether the job has the audio task: every audio track and the text subtitles, in one
-        pass over the source (a source with subtitles but no audio has it too)."""
+        """Whether the job has audio tasks: every audio track (in parts) and the text subtitles
+        (with the first part; a source with subtitles but no audio has that one too)."""
         return self.has_audio or bool(self.subtitles)
+
+    @property
+    def audio_parts(self) -> tuple[AudioPart, ...]:
+        """The audio tasks' parts, in order (none without a side task)."""
+        if not self.side_task:
+            return ()
+        return audio_parts(self.segment_times or (0.0,), self.audio_splits)
 
     @property
     def origin_ticks(self) -> int:
@@ -275,10 +290,12 @@ def _chunks(starts: Sequence[int], frame_times: Sequence[float], video_duration:
     return tuple(chunks)
 
 
-def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio: float = MAX_DECODE_RATIO) -> Plan:
+def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio: float = MAX_DECODE_RATIO,
+                audio_part_seconds: float = AUDIO_PART_SECONDS) -> Plan:
     """Split the probed video into whole-GOP chunks of about ``options.chunk_seconds``, as many as
     the decode budget allows (``max_decode_ratio=inf``: chunks of exactly that length, which
-    only the seam tests ask for)."""
+    only the seam tests ask for), and the audio into parts of about ``audio_part_seconds``
+    (0: one part; loudness normalisation, measured over the whole track, needs one)."""
     video = probe.video
     if video is None or video.frame_count == 0:
         raise InvalidMediaError("not a video file (no video stream)")
@@ -300,6 +317,13 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
     lead = video_lead(probe)
     subtitles, notes = subtitle_tracks(probe)
     times = output_times(video.frame_times, lead)
+    segment_times = tuple(times[i] for i in range(0, video.frame_count, gop))
+    tracks = audio_tracks(probe, timeline_start(probe))
+    audio_duration = expected_audio_duration(probe)
+    splits: tuple[int, ...] = ()
+    if audio_duration is not None and options.loudness_target is None:
+        shortest = min([audio_duration, *(t.duration for t in tracks)])
+        splits = split_segments(segment_times, min(shortest, video.duration + lead), audio_part_seconds)
     return Plan(
         chunks=_chunks(
             starts, video.frame_times, video.duration, video.first_pts - probe.start_time, video.first_pts, preroll,
@@ -313,13 +337,14 @@ def plan_chunks(probe: ProbeResult, options: EncodeOptions, *, max_decode_ratio:
         has_audio=probe.audio is not None,
         video_duration=video.duration + lead,
         video_index=video.index,
-        audio_duration=expected_audio_duration(probe),
+        audio_duration=audio_duration,
         rungs=rungs,
         timescale=video_timescale(video.time_base_den),
-        segment_times=tuple(times[i] for i in range(0, video.frame_count, gop)),
+        segment_times=segment_times,
         lead=lead,
         colour=source_colour(video, options),
-        audio_tracks=audio_tracks(probe, timeline_start(probe)),
+        audio_tracks=tracks,
         subtitles=subtitles,
         notes=notes,
+        audio_splits=splits,
     )

@@ -45,7 +45,13 @@ class Settings:
     probe_timeout: float = 120.0
     encode_timeout: float = 1800.0
     claim_stale_seconds: float = 300.0  # a chunker claim older than this may be taken over
+    # The audio is encoded in parallel parts of about this length (0: one task for the whole audio).
+    audio_part_seconds: float = 60.0
     work_dir: str = ""                 # scratch space for workers; empty = system temp dir
+    # Threads of each chunk's decoder, filters and encoders (0: ffmpeg's own choice, from every
+    # core of the machine). Processors sharing one machine set their share: two ffmpegs each
+    # sizing their threads to all the cores oversubscribe them (the local stack sets cores / processors).
+    encoder_threads: int = 0
     part_size: int = 64 * 1024**2      # multipart part size the API recommends to clients
     log_level: str = "INFO"
     auth: str = "apikey"               # apikey | none

@@ -88,7 +88,9 @@ def estimate_view(svc: Services, job: dict[str, Any], with_parts: bool) -> dict[
 def job_view(svc: Services, job: dict[str, Any], with_parts: bool = True) -> dict[str, Any]:
     """The public JSON shape of a job."""
     parts_total = job.get("parts_total", 0)
-    done = job.get("chunks_done", 0) + (1 if job.get("audio") == PartState.DONE else 0)
+    # A job planned before the audio had parts has one, and no counter.
+    audio_done = job.get("audio_total", 1) if job.get("audio") == PartState.DONE else job.get("audio_done", 0)
+    done = job.get("chunks_done", 0) + audio_done
     state = job["state"]
     percent = 100.0 if state == JobState.DONE else (round(100.0 * done / parts_total, 1) if parts_total else 0.0)
     view: dict[str, Any] = {

@@ -22,7 +22,7 @@ from typing import Any
 import redis
 
 from chalicelib.model.errors import LimitExceededError, NotFoundError
-from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, PartName
+from chalicelib.model.kinds import ACTIVE_STATES, FINAL_STATES, JobState, is_audio_part
 from chalicelib.model.tasks import TaskSpec
 from chalicelib.model.webhooks import FINAL_EVENTS
 from chalicelib.stores.queue import encode_payload
@@ -160,13 +160,13 @@ return state
 
 # KEYS: job hash, parts hash, then the queue keys used by the push fragment.
 # ARGV: token, now, plan json, parts_total, chunks_total, audio flag, parts-status json,
-#       n tasks, then n (task id, payload) pairs.
+#       n tasks, then n (task id, payload) pairs, then the number of audio parts.
 _START_ENCODING = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'probing' then return 0 end
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'encoding', 'updated_at', ARGV[2], 't_encoding', ARGV[2],
            'plan', ARGV[3], 'parts_total', ARGV[4], 'chunks_total', ARGV[5], 'chunks_done', 0,
-           'audio', ARGV[6])
+           'audio', ARGV[6], 'audio_total', ARGV[9 + 2 * tonumber(ARGV[8])], 'audio_done', 0)
 local status = cjson.decode(ARGV[7])
 for part, value in pairs(status) do redis.call('HSET', KEYS[2], part, value) end
 local n = tonumber(ARGV[8])
@@ -189,7 +189,9 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'encoding' then return 'ignored' end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 'duplicate' end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
-else redis.call('HSET', KEYS[1], 'audio', 'done') end
+-- The audio is done with its last part (a job started before parts has no audio_total: one).
+elseif redis.call('HINCRBY', KEYS[1], 'audio_done', 1) >= tonumber(redis.call('HGET', KEYS[1], 'audio_total') or '1')
+then redis.call('HSET', KEYS[1], 'audio', 'done') end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
 emit(KEYS[1], '', ARGV[4])
 if redis.call('SCARD', KEYS[2]) < tonumber(redis.call('HGET', KEYS[1], 'parts_total')) then
@@ -365,20 +367,21 @@ class JobStore:
         return stalled
 
     def start_encoding(self, job_id: str, token: str, plan: dict[str, Any], parts_status: dict[str, Any],
-                       chunks_total: int, has_audio: bool, tasks: list[TaskSpec]) -> bool:
+                       chunks_total: int, audio_parts: int, tasks: list[TaskSpec]) -> bool:
         """Store the plan, move ``probing → encoding`` and enqueue every task, atomically."""
-        args: list[Any] = [token, time.time(), json.dumps(plan), chunks_total + int(has_audio), chunks_total,
-                           "pending" if has_audio else "none",
+        args: list[Any] = [token, time.time(), json.dumps(plan), chunks_total + audio_parts, chunks_total,
+                           "pending" if audio_parts else "none",
                            json.dumps({k: json.dumps(v) for k, v in parts_status.items()}), len(tasks)]
         for t in tasks:
             args += [t.task_id, encode_payload(t.payload)[1]]
+        args.append(audio_parts)
         keys = [self.key(job_id), self._parts_key(job_id), *self._process_keys]
         return bool(self._start(keys=keys, args=args))
 
     def complete_part(self, job_id: str, part: str, status: dict[str, Any], assembly: TaskSpec) -> str:
         """Record a finished part: ``ok``, ``last`` (assembly enqueued), ``duplicate`` or ``ignored``."""
         keys = [self.key(job_id), self._done_key(job_id), self._parts_key(job_id), *self._assemble_keys]
-        args = [part, json.dumps(status), "0" if part == PartName.AUDIO else "1", time.time(),
+        args = [part, json.dumps(status), "0" if is_audio_part(part) else "1", time.time(),
                 assembly.task_id, encode_payload(assembly.payload)[1]]
         return str(self._complete(keys=keys, args=args))
 
@@ -520,7 +523,7 @@ def _decode(raw: dict[str, str]) -> dict[str, Any]:
         if k in _JSON_FIELDS:
             job[k] = json.loads(v)
         elif k in ("size", "chunks_total", "chunks_done", "parts_total", "part_size", "published_segments",
-                   "version"):
+                   "version", "audio_total", "audio_done"):
             job[k] = int(v)
         elif k.startswith("t_") or k in ("created_at", "updated_at", "claim_at", "playable_at", "poster_time"):
             job[k] = float(v)

@@ -83,11 +83,11 @@ class Storage:
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, "presign upload") from exc
 
-    def create_multipart(self, key: str, content_type: str) -> str:
-        """Start a multipart upload; returns its UploadId."""
+    def create_multipart(self, key: str, content_type: str, bucket: str | None = None) -> str:
+        """Start a multipart upload (into the upload bucket unless ``bucket``); returns its UploadId."""
         try:
             resp = self.s3.create_multipart_upload(
-                Bucket=self.settings.upload_bucket, Key=key, ContentType=content_type
+                Bucket=bucket or self.settings.upload_bucket, Key=key, ContentType=content_type
             )
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, "create multipart upload") from exc
@@ -128,24 +128,46 @@ class Storage:
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, "list parts") from exc
 
-    def complete_multipart(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    def complete_multipart(self, key: str, upload_id: str, parts: list[dict[str, Any]],
+                           bucket: str | None = None) -> None:
         """Finish a multipart upload (S3 then emits ObjectCreated)."""
         ordered = [{"PartNumber": number, "ETag": etag}
                    for number, etag in sorted((int(p["PartNumber"]), str(p["ETag"])) for p in parts)]
         try:
             self.s3.complete_multipart_upload(
-                Bucket=self.settings.upload_bucket, Key=key, UploadId=upload_id,
+                Bucket=bucket or self.settings.upload_bucket, Key=key, UploadId=upload_id,
                 MultipartUpload={"Parts": ordered},
             )
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, "complete multipart upload") from exc
 
-    def abort_multipart(self, key: str, upload_id: str) -> None:
+    def abort_multipart(self, key: str, upload_id: str, bucket: str | None = None) -> None:
         """Abort a multipart upload and free its parts."""
         try:
-            self.s3.abort_multipart_upload(Bucket=self.settings.upload_bucket, Key=key, UploadId=upload_id)
+            self.s3.abort_multipart_upload(Bucket=bucket or self.settings.upload_bucket, Key=key, UploadId=upload_id)
         except (BotoCoreError, ClientError) as exc:
             raise _wrap(exc, "abort multipart upload") from exc
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes) -> str:
+        """Send one part of a multipart upload from memory; returns its ETag."""
+        try:
+            resp = self.s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=part_number, Body=data)
+        except (BotoCoreError, ClientError) as exc:
+            raise _wrap(exc, f"upload part {part_number} of s3://{bucket}/{key}") from exc
+        return str(resp["ETag"])
+
+    def copy_part(self, bucket: str, key: str, upload_id: str, part_number: int, source_bucket: str,
+                  source_key: str, first: int, last: int) -> str:
+        """Make one part of a multipart upload from bytes ``first``..``last`` (inclusive) of
+        another object, server-side (UploadPartCopy); returns its ETag."""
+        try:
+            resp = self.s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
+                                            CopySource={"Bucket": source_bucket, "Key": source_key},
+                                            CopySourceRange=f"bytes={first}-{last}")
+        except (BotoCoreError, ClientError) as exc:
+            raise _wrap(exc, f"copy s3://{source_bucket}/{source_key} into part {part_number} of "
+                        f"s3://{bucket}/{key}") from exc
+        return str(resp["CopyPartResult"]["ETag"])
 
     # -- reads ---------------------------------------------------------------------------
     def presigned_get(self, bucket: str, key: str, expires: int, filename: str | None = None,

@@ -343,6 +343,9 @@ def test_task_roles_reach_only_their_prefixes(dev: Stack) -> None:
     assert not any(dev.outputs["UploadBucket"] in json.dumps(s) and "s3:PutObject" in json.dumps(s) for s in processor)
     assembler = statements("AssemblerTaskRole")
     assert not any(dev.outputs["UploadBucket"] in json.dumps(s) for s in assembler)
+    # The assembler composes the MP4 server-side: scratch uploads under work/, copies into outputs/.
+    assert {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                          "s3:AbortMultipartUpload"], "Resource": work} in assembler
     # The webhook sender: presigned download links and the playback signing key, nothing else.
     assert statements("NotifierTaskRole") == [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": stream},

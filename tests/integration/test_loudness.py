@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chalicelib.media.probe import probe
+from chalicelib.model.audioparts import AAC_FRAME, AUDIO_RATE
 from chalicelib.model.options import EncodeOptions
-from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan, plan_chunks
+from chalicelib.model.plan import Plan, plan_chunks
 from devstack.client import Client
 from tests.support.loudness import LOUD, QUIET, lag_of, loudness_of, make_clip, samples_of
 from tests.support.media import TIMEOUT, ffmpeg_cmd

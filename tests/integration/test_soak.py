@@ -1,4 +1,8 @@
-"""Soak: 40 jobs submitted at once on 2 processors while workers are killed at random."""
+"""Soak: 20 jobs submitted at once on 2 processors while workers are killed at random.
+
+Half the jobs of the first soak (40, 92 s of CI) in the same mix, killed at the same pace (a
+running chunk's worker at each poll, every 1-3 s): 4 to 6 kills instead of 4 to 8, as the jobs
+are done in about half the time."""
 from __future__ import annotations
 
 import random
@@ -14,13 +18,14 @@ from devstack.stack import Stack
 from tests.support.media import CORPUS_FRAMES
 from tests.support.stack import assert_frame_exact, submit, worker
 
-MIX = (["sample.mp4"] * 20 + ["bbb_800x640_768kbps_30fps_avc_pyramid_3b.mp4"] * 12
-       + ["sample_with_increasing_timestamps_320w_240h.mp4"] * 8)
+MIX = (["sample.mp4"] * 10 + ["bbb_800x640_768kbps_30fps_avc_pyramid_3b.mp4"] * 6
+       + ["sample_with_increasing_timestamps_320w_240h.mp4"] * 4)
+KILLS = (4, 6)  # at least, at most
 OPTIONS = {"x264_preset": "ultrafast", "chunk_seconds": 1.0}
 
 
 @pytest.mark.soak
-def test_soak_40_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_path: Path) -> None:
+def test_soak_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_path: Path) -> None:
     from chalicelib.stores.services import get_services
 
     svc = get_services()
@@ -36,7 +41,7 @@ def test_soak_40_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_pa
         assert time.monotonic() < deadline, "soak did not finish"
         running = [(p["worker"], p) for s in statuses for name, p in s["parts"].items()
                    if name.startswith("v") and p.get("state") == "running" and p.get("attempt") == 1]
-        if running and kills < 8:
+        if running and kills < KILLS[1]:
             name, _ = rng.choice(running)
             proc = worker(stack, name).proc
             if proc is not None and proc.poll() is None:
@@ -46,7 +51,7 @@ def test_soak_40_jobs_with_random_worker_kills(stack: Stack, media: Path, tmp_pa
         stack.supervise()
         time.sleep(rng.uniform(1.0, 3.0))
 
-    assert kills >= 4, "the soak must actually kill workers"
+    assert kills >= KILLS[0], "the soak must actually kill workers"
     for name, status in zip(MIX, statuses):
         assert_frame_exact(client, status, CORPUS_FRAMES[name], tmp_path / f"{status['job_id']}.mp4")
         for part in status["parts"].values():

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.media.probe import probe
+from chalicelib.model.audioparts import AUDIO_PART_SECONDS, AudioPart
 from chalicelib.model.facts import ProbeResult
-from chalicelib.model.kinds import PartName, PartState, chunk_part
+from chalicelib.model.kinds import PartState, audio_part, chunk_part
 from chalicelib.model.options import EncodeOptions
 from chalicelib.model.plan import Plan, plan_chunks
 from chalicelib.model.playback import SUBTITLES
 from workers.media import dash, hls
 from workers.media.binary import ffmpeg_binary
-from workers.media.encode import SEGMENT_LIST, audio_tracks_of, encode_audio, encode_ladder, subtitle_path, track_folder
+from workers.media.encode import (
+    audio_tracks_of,
+    encode_audio,
+    encode_ladder,
+    listed_segments,
+    subtitle_path,
+    track_folder,
+)
 from workers.media.mux import remux
 from workers.media.package import Track, package_audio, package_chunk
 from workers.media.stream import INIT, Index, collect, segment_name
@@ -70,14 +79,14 @@ def join_track(folder: Path, count: int, path: Path) -> Path:
 
 
 def transcode(source: str, options: EncodeOptions, workdir: Path, *,
-              max_decode_ratio: float = float("inf")) -> Transcode:
+              max_decode_ratio: float = float("inf"), audio_part_seconds: float = AUDIO_PART_SECONDS) -> Transcode:
     """probe → plan → every chunk's ladder + the audio → package → playlists → MP4 → verify,
     with the workers' own functions, on local files (the package in ``workdir/package``).
 
     Chunks of exactly ``chunk_seconds`` by default, whatever the decode cost: these tests are
     about seams, and want many of them (the stack plans within the budget)."""
     probed = probe(source)
-    plan = plan_chunks(probed, options, max_decode_ratio=max_decode_ratio)
+    plan = plan_chunks(probed, options, max_decode_ratio=max_decode_ratio, audio_part_seconds=audio_part_seconds)
     package = workdir / "package"
     parts: dict[str, dict[str, Any]] = {}
     inits: dict[str, list[bytes]] = {}
@@ -89,21 +98,9 @@ def transcode(source: str, options: EncodeOptions, workdir: Path, *,
             _write(package, track)
             inits.setdefault(track.id, []).append(track.init)
         parts[chunk_part(chunk.index)] = {"state": PartState.DONE, "tracks": {t.id: t.record() for t in tracks}}
-    if plan.side_task:
-        folder = workdir / "audio"
-        folder.mkdir()
-        encode_audio(source, probed, plan, str(folder), timeout=TIMEOUT)
-        records = {}
-        for audio_track in audio_tracks_of(plan, probed):
-            track_dir = Path(track_folder(str(folder), audio_track))
-            names = [line.split(",")[0] for line in (track_dir / SEGMENT_LIST).read_text().splitlines() if line]
-            track = package_audio([str(track_dir / n) for n in names], track_id=audio_track.id)
-            _write(package, track)
-            records[track.id] = track.record()
-        for subtitle in plan.subtitles:
-            (package / subtitle.id).mkdir(parents=True, exist_ok=True)
-            (package / subtitle.id / SUBTITLES).write_bytes(Path(subtitle_path(str(folder), subtitle)).read_bytes())
-        parts[PartName.AUDIO] = {"state": PartState.DONE, "tracks": records}
+    for part in plan.audio_parts:
+        folder = workdir / f"audio{part.index}"
+        parts[audio_part(part.index)] = encode_audio_part(source, probed, plan, part, folder, package)
     index = collect(plan, parts)
     verify_stream(plan, index, parts)
     for name, text in hls.playlists(index).items():
@@ -120,6 +117,25 @@ def transcode(source: str, options: EncodeOptions, workdir: Path, *,
           languages=[index.audio.language] if index.audio else [], alternates=alternates, subtitles=subtitles)
     metadata = verify_output(str(output), plan, plan.audio_duration)
     return Transcode(probed, plan, output, metadata, package, index, parts, inits)
+
+
+def encode_audio_part(source: str, probed: ProbeResult, plan: Plan, part: AudioPart, folder: Path,
+                package: Path) -> dict[str, Any]:
+    """Encode one audio part as the audio task does, its own segments into ``package``; its record."""
+    folder.mkdir(parents=True)
+    encode_audio(source, probed, plan, str(folder), timeout=TIMEOUT, part=part)
+    records = {}
+    for audio_track in audio_tracks_of(plan, probed):
+        track_dir = track_folder(str(folder), audio_track)
+        names = part.kept(listed_segments(track_dir))
+        track = package_audio([os.path.join(track_dir, n) for n in names], first_number=part.first_segment,
+                              decode_time=part.start, track_id=audio_track.id)
+        _write(package, track)
+        records[track.id] = track.record()
+    for subtitle in plan.subtitles if part.index == 0 else ():
+        (package / subtitle.id).mkdir(parents=True, exist_ok=True)
+        (package / subtitle.id / SUBTITLES).write_bytes(Path(subtitle_path(str(folder), subtitle)).read_bytes())
+    return {"state": PartState.DONE, "tracks": records}
 
 
 def ffmpeg_cmd(*args: str) -> subprocess.CompletedProcess[str]:

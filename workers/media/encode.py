@@ -1,12 +1,14 @@
-"""ffmpeg argv builders (pure) and runners for chunk video and whole-file audio encodes."""
+"""ffmpeg argv builders (pure) and runners for chunk video and audio part encodes."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 from chalicelib.media import sandbox
+from chalicelib.model.audioparts import AudioPart
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import ProbeResult
 from chalicelib.model.ladder import Rung
@@ -134,14 +136,18 @@ def rung_path(out_dir: str, rung: Rung) -> str:
 
 
 def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str,
-                rungs: tuple[Rung, ...] | None = None, images: ChunkImages | None = None) -> list[str]:
+                rungs: tuple[Rung, ...] | None = None, images: ChunkImages | None = None,
+                threads: int = 0) -> list[str]:
     """ffmpeg argv: decode frames [start_frame, start_frame + frame_count) of ``source`` once and
     encode every rung of ``rungs`` (default: the plan's ladder) to its own fragmented MP4 [and
-    ``images``' JPEGs from the same decoded frames]."""
+    ``images``' JPEGs from the same decoded frames] [with ``threads`` threads for the decoder, the
+    filters and each encoder; 0: ffmpeg's choice]."""
     rungs = plan.rungs if rungs is None else rungs
+    sized = ["-threads", str(threads)] if threads > 0 else []
     outputs: list[str] = []
     for i, rung in enumerate(rungs):
         outputs += [
+            *sized,
             "-map", f"[v{i}]",
             "-an", "-sn", "-dn",
             "-map_metadata", "-1",
@@ -164,7 +170,9 @@ def ladder_argv(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, o
         *sandbox.GLOBAL_ARGS,
         *(["-copyts"] if chunk.keep_from > 0 else []),
         *_seek_args(chunk.seek),
+        *sized,
         *sandbox.input_args(source),
+        *(["-filter_complex_threads", str(threads)] if threads > 0 else []),
         "-filter_complex", ladder_filter(chunk, plan, rungs, images),
         *outputs,
         *(images.outputs(out_dir) if images is not None and not images.empty else []),
@@ -177,16 +185,29 @@ def audio_start_offset(probe: ProbeResult) -> float:
     return max(0.0, timeline_start(probe) - probe.start_time)
 
 
-def audio_filter(offset: float, *, loudness: str = "") -> str:
+def audio_filter(offset: float, *, loudness: str = "", part: AudioPart | None = None) -> str:
     """Align audio so that ``offset`` (input timeline seconds) becomes t=0, resample to 48 kHz
     [, then normalise its loudness (``loudness``: filters from ``workers.media.loudness``) and
-    resample back to 48 kHz]."""
+    resample back to 48 kHz] [, then keep ``part``'s samples, its pre- and post-roll included].
+
+    A part's cut comes after the resampler, on its output samples: every part then sees the very
+    samples a whole-track encode would (a resampler started elsewhere would sit a fraction of a
+    sample apart, which a seam would show).
+    """
     align = [f"atrim=start={offset:.6f}", f"asetpts=PTS-{offset:.6f}/TB"] if offset > 0 else []
     resample = f"aresample={AUDIO_RATE}:async=1:min_hard_comp=0.02:first_pts=0"
     # loudnorm restamps its output back to back from its first input: the timeline's padding,
     # gaps and overlaps must be settled before it (and its 192 kHz brought back after it).
     extra = [resample, loudness] if loudness else []
-    return ",".join([*align, *extra, resample])
+    cut = []
+    if part is not None and (part.input_start or part.input_end is not None):
+        bounds = [f"start_pts={part.input_start}"] if part.input_start else []
+        bounds += [] if part.input_end is None else [f"end_pts={part.input_end}"]
+        # Cut by the sample count, not the resampler's timestamps (which follow the source's and
+        # may round apart from it): every part's frames then sit on the same samples, and two
+        # packets meeting at a seam overlap-add to the signal as two of one encode do.
+        cut = ["asetpts=N", "atrim=" + ":".join(bounds)]
+    return ",".join([*align, *extra, resample, *cut])
 
 
 def track_folder(out_dir: str, track: AudioTrack) -> str:
@@ -194,19 +215,29 @@ def track_folder(out_dir: str, track: AudioTrack) -> str:
     return out_dir if track.id == MAIN_AUDIO_ID else os.path.join(out_dir, track.id)
 
 
+def listed_segments(folder: str) -> list[str]:
+    """The segment files the segment muxer has closed in ``folder``, in order (its CSV list)."""
+    listing = Path(folder) / SEGMENT_LIST
+    if not listing.exists():
+        return []
+    names = [line.split(",", 1)[0] for line in listing.read_text().splitlines() if line.strip()]
+    return [n for n in names if (Path(folder) / n).exists()]
+
+
 def subtitle_path(out_dir: str, track: SubtitleTrack) -> str:
     """Where the audio task writes ``track`` as WebVTT."""
     return os.path.join(out_dir, f"{track.id}.vtt")
 
 
-def _audio_output(track: AudioTrack, offset: float, plan: Plan, folder: str, loudness: str) -> list[str]:
-    cuts = ",".join(f"{t:.6f}" for t in plan.segment_times[1:]) or f"{plan.video_duration + 3600:.6f}"
+def _audio_output(track: AudioTrack, offset: float, plan: Plan, folder: str, loudness: str,
+                  part: AudioPart) -> list[str]:
+    cuts = ",".join(f"{t:.6f}" for t in part.cut_times(plan.segment_times)) or f"{plan.video_duration + 3600:.6f}"
     return [
         "-map", f"0:{track.index}",
         "-vn", "-sn", "-dn",
         "-map_metadata", "-1",
         "-map_chapters", "-1",
-        "-af", audio_filter(offset, loudness=loudness),
+        "-af", audio_filter(offset, loudness=loudness, part=part),
         "-ac", str(AUDIO_CHANNELS),
         "-c:a", "aac",
         "-profile:a", "aac_low",
@@ -238,10 +269,12 @@ def audio_tracks_of(plan: Plan, probe: ProbeResult) -> tuple[AudioTrack, ...]:
 
 
 def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: str, *, loudness: str = "",
-                        track_loudness: Mapping[str, str] | None = None) -> list[str]:
-    """ffmpeg argv: encode every audio track once straight into one fragmented MP4 per video
-    segment, cut at the first AAC frame at or after each boundary (the main track in ``out_dir``,
-    each other one in its own folder), and every text subtitle track into one WebVTT file.
+                        track_loudness: Mapping[str, str] | None = None, part: AudioPart | None = None) -> list[str]:
+    """ffmpeg argv: encode every audio track [of ``part``, default the first (the whole audio when
+    the plan has one part)] straight into one fragmented MP4 per video segment, cut at the first AAC
+    frame at or after each boundary (the main track in ``out_dir``, each other one in its own
+    folder), and [with the first part] every text subtitle track into one WebVTT file.
+    ``AudioPart.kept`` picks the part's own files (not its pre- and post-roll's).
 
     No input seek (byte-bisecting demuxers such as mpegts land imprecisely and audio is cheap to
     decode): ``atrim`` cuts audio before the timeline's start sample-accurately, ``asetpts`` moves
@@ -254,14 +287,16 @@ def audio_segments_argv(source: str, probe: ProbeResult, plan: Plan, out_dir: st
     """
     if probe.audio is None and not plan.subtitles:
         raise MediaError("source has no audio stream")
+    part = part or plan.audio_parts[0]
     offset = audio_start_offset(probe)
     outputs: list[str] = []
     filters = {MAIN_AUDIO_ID: loudness, **(track_loudness or {})}
     for track in audio_tracks_of(plan, probe):
-        outputs += _audio_output(track, offset, plan, track_folder(out_dir, track), filters.get(track.id, ""))
-    for subtitle in plan.subtitles:
+        outputs += _audio_output(track, offset, plan, track_folder(out_dir, track), filters.get(track.id, ""), part)
+    for subtitle in plan.subtitles if part.index == 0 else ():
         outputs += _subtitle_output(subtitle, offset, subtitle_path(out_dir, subtitle))
-    return [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, *sandbox.input_args(source), *outputs]
+    # Only the audio (and the first part's subtitles) is read: the demuxer skips the video's bytes.
+    return [ffmpeg_binary(), *sandbox.GLOBAL_ARGS, "-discard:v", "all", *sandbox.input_args(source), *outputs]
 
 
 def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: EncodeOptions, out_path: str) -> list[str]:
@@ -297,9 +332,10 @@ def single_pass_argv(source: str, probe: ProbeResult, plan: Plan, options: Encod
 
 def encode_ladder(source: str, chunk: Chunk, plan: Plan, options: EncodeOptions, out_dir: str, *,
                   timeout: float, cancel: threading.Event | None = None,
-                  images: ChunkImages | None = None) -> dict[str, str]:
-    """Encode one chunk's every rung [and ``images``] into ``out_dir``; rung id → its fragmented MP4."""
-    sandbox.run(ladder_argv(source, chunk, plan, options, out_dir, images=images), timeout,
+                  images: ChunkImages | None = None, threads: int = 0) -> dict[str, str]:
+    """Encode one chunk's every rung [and ``images``] into ``out_dir`` [with ``threads`` threads
+    each: ``ladder_argv``]; rung id → its fragmented MP4."""
+    sandbox.run(ladder_argv(source, chunk, plan, options, out_dir, images=images, threads=threads), timeout,
                 what=f"encoding chunk {chunk.index}", cancel=cancel, network=sandbox.is_remote(source),
                 workdir=out_dir)
     return {rung.id: rung_path(out_dir, rung) for rung in plan.rungs}
@@ -315,12 +351,16 @@ def encode_audio(
     cancel: threading.Event | None = None,
     loudness: str = "",
     track_loudness: Mapping[str, str] | None = None,
+    part: AudioPart | None = None,
 ) -> None:
-    """Encode every audio track into segment files in ``out_dir`` [through ``loudness``'s (the
-    main one) or ``track_loudness``'s (by track id) filters: ``workers.media.loudness.normalisation``],
-    and the text subtitles into WebVTT files. Raises MediaError."""
+    """Encode every audio track [of ``part``] into segment files in ``out_dir`` [through
+    ``loudness``'s (the main one) or ``track_loudness``'s (by track id) filters:
+    ``workers.media.loudness.normalisation``], and [with the first part] the text subtitles into
+    WebVTT files. Raises MediaError."""
     for track in audio_tracks_of(plan, probe):
         os.makedirs(track_folder(out_dir, track), exist_ok=True)
-    argv = audio_segments_argv(source, probe, plan, out_dir, loudness=loudness, track_loudness=track_loudness)
-    sandbox.run(argv, timeout, what="encoding audio",
+    argv = audio_segments_argv(source, probe, plan, out_dir, loudness=loudness, track_loudness=track_loudness,
+                               part=part)
+    what = "encoding audio" if part is None or len(plan.audio_parts) == 1 else f"encoding audio part {part.index}"
+    sandbox.run(argv, timeout, what=what,
                 cancel=cancel, network=sandbox.is_remote(source), workdir=out_dir)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from chalicelib.media import sandbox
-from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE
+from chalicelib.model.audioparts import AAC_FRAME, AUDIO_RATE
 from workers.media.binary import ffmpeg_binary
 
 # Our own local intermediates: nothing beyond plain files may be opened.

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chalicelib.model.audioparts import AUDIO_RATE
 from chalicelib.model.errors import MediaError, VerificationError
-from chalicelib.model.plan import AUDIO_RATE, Chunk, Plan
+from chalicelib.model.plan import Chunk, Plan
 from chalicelib.model.tracks import MAIN_AUDIO_ID
 from workers.media import cmaf
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from chalicelib.model.audioparts import AAC_FRAME, AUDIO_RATE
 from chalicelib.model.colour import VideoRange, rendition_cicp, rendition_range
 from chalicelib.model.errors import VerificationError
-from chalicelib.model.kinds import PartName, PartState, chunk_part
-from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
+from chalicelib.model.kinds import PartState, audio_part, chunk_part
+from chalicelib.model.plan import Plan
 from chalicelib.model.playback import INIT as INIT  # re-exported: the API reads segments too (thumbnails)
 from chalicelib.model.playback import segment_name as segment_name
 from chalicelib.model.tracks import SubtitleTrack, main_only
@@ -114,8 +115,7 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
         if record is None or not _done(record):
             break
         done_chunks.append(record)
-    audio_record = parts.get(PartName.AUDIO) or {}
-    audio_complete = not plan.side_task or _done(audio_record)
+    records, audio_complete = _audio_records(plan, parts)
     complete = len(done_chunks) == len(plan.chunks) and audio_complete
     video = []
     for rung in plan.rungs:
@@ -137,7 +137,6 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
                                rendition_range(plan.colour, rung.codec), rendition_cicp(plan.colour, rung.codec)))
     audios: list[Rendition] = []
     if plan.has_audio:
-        records = audio_record.get("tracks") or {}
         wanted = plan.audio_tracks or (main_only(0, plan.audio_duration or 0.0),)
         # Every track listed as far as all of them (and the video) have got: they play together.
         count = min(len(records[t.id]["durations"]) if t.id in records else 0 for t in wanted)
@@ -153,6 +152,28 @@ def collect(plan: Plan, parts: dict[str, dict[str, Any]]) -> Index:
     main = next((a for a in audios if a.id == AUDIO_ID), None)
     return Index(tuple(video), main, complete, target_duration(plan), tuple(a for a in audios if a is not main),
                  plan.subtitles if complete else ())
+
+
+def _audio_records(plan: Plan, parts: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], bool]:
+    """Every audio track's record as far as its parts go in order (the done ones, then what the
+    first one not done has published so far), and whether all of them are done.
+
+    VerificationError when two parts of a track wrote different init segments.
+    """
+    tracks: dict[str, dict[str, Any]] = {}
+    for part in plan.audio_parts:
+        record = parts.get(audio_part(part.index)) or {}
+        for track_id, track in (record.get("tracks") or {}).items():
+            joined = tracks.setdefault(track_id, {"codecs": track["codecs"], "init": track["init"], "durations": [],
+                                                  "sizes": []})
+            if joined["init"] != track["init"]:
+                raise VerificationError(f"output verification failed: the audio parts of {track_id} have "
+                                        "different init segments")
+            joined["durations"] += track["durations"]
+            joined["sizes"] += track["sizes"]
+        if not _done(record):
+            return tracks, False
+    return tracks, True
 
 
 def _cut(rendition: Rendition, count: int) -> Rendition:

@@ -1,24 +1,27 @@
 """Check an assembled MP4 against its plan before it is published."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from chalicelib.media.probe import probe, top_level_boxes
+from chalicelib.media.probe import ByteSource, probe, top_level_boxes
+from chalicelib.model.audioparts import AAC_FRAME, AUDIO_RATE
 from chalicelib.model.errors import MediaError, VerificationError
 from chalicelib.model.facts import ProbeResult, TrackKind
 from chalicelib.model.kinds import chunk_part
-from chalicelib.model.plan import AAC_FRAME, AUDIO_RATE, Plan
+from chalicelib.model.plan import Plan
 from workers.media.stream import Index
 
 AUDIO_TOLERANCE = 0.05  # seconds
 
 
-def atom_order(path: str) -> list[str]:
-    """Top-level MP4 box types of a local file, in file order."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        return [box.type for box in top_level_boxes(lambda offset, n: os.pread(handle.fileno(), n, offset), size)]
+def atom_order(source: str) -> list[str]:
+    """Top-level MP4 box types of a local file or an http(s) URL (the composed output's presigned
+    one: ranged reads of the box headers only), in file order."""
+    reader = ByteSource(source)
+    try:
+        return [box.type for box in top_level_boxes(reader.read_at, reader.size)]
+    finally:
+        reader.close()
 
 
 def _check(condition: bool, reason: str) -> None:

@@ -1,4 +1,4 @@
-import { chunkStrip, countByState, type StripCell } from '../lib/progress'
+import { chunkStrip, countByState, isAudioPart, type StripCell } from '../lib/progress'
 import type { PartState, PartStatus } from '../lib/types'
 
 const CELL: Record<PartState, string> = {
@@ -21,7 +21,7 @@ function describe(cell: StripCell): string {
   return `${cell.label}: ${MEANING[cell.state]}${cell.attempt > 1 ? ` (attempt ${cell.attempt})` : ''}`
 }
 
-/** One cell per chunk (and the audio track): queued, running, done or retried; with its legend. */
+/** One cell per chunk (and per audio part): queued, running, done or retried; with its legend. */
 export function ChunkStrip({ parts, chunksTotal, fullLegend = false }: {
   parts: Record<string, PartStatus> | undefined
   chunksTotal: number
@@ -43,7 +43,7 @@ export function ChunkStrip({ parts, chunksTotal, fullLegend = false }: {
             title={describe(cell)}
             aria-label={describe(cell)}
             data-state={cell.state}
-            className={`h-3 ${cell.id === 'audio' ? 'w-6' : 'w-3'} rounded-sm ${CELL[cell.state]}`}
+            className={`h-3 ${isAudioPart(cell.id) ? 'w-6' : 'w-3'} rounded-sm ${CELL[cell.state]}`}
           />
         ))}
       </ol>
@@ -54,7 +54,7 @@ export function ChunkStrip({ parts, chunksTotal, fullLegend = false }: {
             {MEANING[state]} <span className="tabular-nums">({counts[state]})</span>
           </li>
         ))}
-        {cells.some((c) => c.id === 'audio') && <li className="flex items-center gap-1"><span aria-hidden="true" className="inline-block h-2.5 w-4 rounded-sm border border-slate-400" />wide cell = audio track</li>}
+        {cells.some((c) => isAudioPart(c.id)) && <li className="flex items-center gap-1"><span aria-hidden="true" className="inline-block h-2.5 w-4 rounded-sm border border-slate-400" />wide cell = audio track</li>}
       </ul>
     </div>
   )

@@ -29,6 +29,17 @@ describe('chunkStrip', () => {
     expect(countByState(cells)).toEqual({ queued: 1, running: 1, done: 2, retried: 1 })
   })
 
+  it('lists the audio parts in their order after the chunks', () => {
+    const cells = chunkStrip({
+      a00002: { state: 'queued', attempt: 0 },
+      audio: { state: 'done', attempt: 1 },
+      a00001: { state: 'running', attempt: 1 },
+      assembly: { state: 'queued', attempt: 0 },
+    }, 1)
+    expect(cells.map((c) => c.id)).toEqual(['v00000', 'audio', 'a00001', 'a00002'])
+    expect(cells.slice(1).map((c) => c.label)).toEqual(['audio part 1', 'audio part 2', 'audio part 3'])
+  })
+
   it('is empty before the plan', () => {
     expect(chunkStrip(undefined, 0)).toEqual([])
     expect(chunkStrip({}, 0)).toEqual([])

@@ -28,8 +28,19 @@ export function chunkStrip(parts: Record<string, PartStatus> | undefined, chunks
     const id = `v${String(i).padStart(5, '0')}`
     cells.push(cell(id, `chunk ${i + 1}`, known[id]))
   }
-  if (known.audio) cells.push(cell('audio', 'audio', known.audio))
+  // The audio's parallel parts: `audio`, then `a00001`… (one part: the whole track).
+  const audio = Object.keys(known).filter(isAudioPart).sort((a, b) => audioIndex(a) - audioIndex(b))
+  audio.forEach((id, n) => cells.push(cell(id, audio.length > 1 ? `audio part ${n + 1}` : 'audio', known[id])))
   return cells
+}
+
+function audioIndex(id: string): number {
+  return id === 'audio' ? 0 : Number(id.slice(1))
+}
+
+/** Whether a part name is one of the audio's (`audio`, `a00001`…). */
+export function isAudioPart(id: string): boolean {
+  return id === 'audio' || /^a\d{5}$/.test(id)
 }
 
 function cell(id: string, label: string, status: PartStatus | undefined): StripCell {

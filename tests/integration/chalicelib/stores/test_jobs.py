@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from chalicelib.model.errors import LimitExceededError
-from chalicelib.model.kinds import JobState, PartName, chunk_part
+from chalicelib.model.kinds import JobState, PartName, audio_part, chunk_part
 from chalicelib.stores.clients import make_redis
 from chalicelib.stores.jobs import JobStore, NotFoundError, TaskSpec
 from chalicelib.stores.queue import PUSH_LUA, ReliableQueue
@@ -27,13 +27,13 @@ class Fixture:
         return self.jobs.create({"owner": self.owner, "filename": "a.mp4", "size": 10,
                                  "source_key": "uploads/x/source.mp4"})
 
-    def encoding_job(self, chunks: int = 3, audio: bool = True) -> str:
+    def encoding_job(self, chunks: int = 3, audio: int = 1) -> str:
         job_id = self.new_job()
         assert self.jobs.claim(job_id, "tok", 300) == "claimed"
         assert self.jobs.transition(job_id, [JobState.QUEUED], JobState.PROBING)
         tasks = [TaskSpec(uuid.uuid4().hex, {"job_id": job_id, "kind": "chunk", "index": i}) for i in range(chunks)]
-        if audio:
-            tasks.append(TaskSpec(uuid.uuid4().hex, {"job_id": job_id, "kind": "audio"}))
+        tasks += [TaskSpec(uuid.uuid4().hex, {"job_id": job_id, "kind": "audio", **({"index": i} if i else {})})
+                  for i in range(audio)]
         status = {chunk_part(i): {"state": "queued"} for i in range(chunks)}
         assert self.jobs.start_encoding(job_id, "tok", {"chunks": []}, status, chunks, audio, tasks)
         return job_id
@@ -69,17 +69,17 @@ def test_duplicate_event_is_ignored_but_stale_claim_is_taken_over(fx: Fixture) -
     assert fx.jobs.claim(job_id, "later", 0) == "claimed"  # the first chunker is presumed dead
     assert fx.jobs.transition(job_id, [JobState.QUEUED], JobState.PROBING)
     # The presumed-dead chunker cannot commit any more: only the current claim can.
-    assert not fx.jobs.start_encoding(job_id, "first", {}, {}, 1, False,
+    assert not fx.jobs.start_encoding(job_id, "first", {}, {}, 1, 0,
                                       [TaskSpec("t1", {"job_id": job_id, "kind": "chunk", "index": 0})])
     assert fx.process.depth()["ready"] == 0
-    assert fx.jobs.start_encoding(job_id, "later", {}, {}, 1, False,
+    assert fx.jobs.start_encoding(job_id, "later", {}, {}, 1, 0,
                                   [TaskSpec("t2", {"job_id": job_id, "kind": "chunk", "index": 0})])
     assert fx.process.depth()["ready"] == 1 and fx.jobs.get(job_id)["state"] == JobState.ENCODING
     assert fx.jobs.claim(job_id, "again", 0) == JobState.ENCODING
 
 
 def test_start_encoding_stores_plan_and_enqueues_every_task_atomically(fx: Fixture) -> None:
-    job_id = fx.encoding_job(chunks=4, audio=True)
+    job_id = fx.encoding_job(chunks=4, audio=1)
     job = fx.jobs.get(job_id)
     assert job["chunks_total"] == 4 and job["parts_total"] == 5 and job["audio"] == "pending"
     assert job["plan"] == {"chunks": []}
@@ -88,8 +88,23 @@ def test_start_encoding_stores_plan_and_enqueues_every_task_atomically(fx: Fixtu
     assert [p.get("index") for p in payloads] == [0, 1, 2, 3, None]
 
 
+def test_the_audio_is_done_with_its_last_part_and_the_job_assembles_after_every_part(fx: Fixture) -> None:
+    job_id = fx.encoding_job(chunks=1, audio=3)
+    job = fx.jobs.get(job_id)
+    assert job["parts_total"] == 4 and job["audio_total"] == 3 and job["audio_done"] == 0
+    assert fx.complete(job_id, audio_part(2)) == "ok"
+    assert fx.complete(job_id, audio_part(2)) == "duplicate"
+    assert fx.complete(job_id, chunk_part(0)) == "ok"
+    assert fx.complete(job_id, audio_part(0)) == "ok"
+    job = fx.jobs.get(job_id)
+    assert job["audio"] == "pending" and job["audio_done"] == 2 and job["state"] == JobState.ENCODING
+    assert fx.complete(job_id, audio_part(1)) == "last"
+    job = fx.jobs.get(job_id)
+    assert job["audio"] == "done" and job["state"] == JobState.ASSEMBLING and fx.assemble.depth()["ready"] == 1
+
+
 def test_completions_are_idempotent_and_the_last_enqueues_one_assembly(fx: Fixture) -> None:
-    job_id = fx.encoding_job(chunks=2, audio=True)
+    job_id = fx.encoding_job(chunks=2, audio=1)
     assert fx.complete(job_id, chunk_part(0)) == "ok"
     assert fx.complete(job_id, chunk_part(0)) == "duplicate"
     assert fx.complete(job_id, PartName.AUDIO) == "ok"
@@ -101,7 +116,7 @@ def test_completions_are_idempotent_and_the_last_enqueues_one_assembly(fx: Fixtu
 
 
 def test_concurrent_completions_enqueue_exactly_one_assembly(fx: Fixture) -> None:
-    job_id = fx.encoding_job(chunks=40, audio=False)
+    job_id = fx.encoding_job(chunks=40, audio=0)
     parts = [chunk_part(i) for i in range(40)] * 3  # every part completed three times
     results: list[str] = []
     lock = threading.Lock()
@@ -123,7 +138,7 @@ def test_concurrent_completions_enqueue_exactly_one_assembly(fx: Fixture) -> Non
 
 
 def test_cancelled_job_ignores_late_completions_and_final_states_stick(fx: Fixture) -> None:
-    job_id = fx.encoding_job(chunks=1, audio=False)
+    job_id = fx.encoding_job(chunks=1, audio=0)
     assert fx.jobs.cancel(job_id)
     assert fx.complete(job_id, chunk_part(0)) == "ignored"
     assert not fx.jobs.fail(job_id, "too late")
@@ -175,7 +190,7 @@ def test_jobs_whose_preparation_never_finishes_are_failed_by_the_sweeper(fx: Fix
     assert fx.jobs.claim(stuck, "t", 300) == "claimed" and fx.jobs.claim(fine, "t", 300) == "claimed"
     assert fx.jobs.sweep_stalled(3600) == []  # too young
     fx.jobs.transition(fine, [JobState.QUEUED], JobState.PROBING)
-    fx.jobs.start_encoding(fine, "t", {}, {}, 1, False, [TaskSpec("x1", {"job_id": fine, "kind": "chunk",
+    fx.jobs.start_encoding(fine, "t", {}, {}, 1, 0, [TaskSpec("x1", {"job_id": fine, "kind": "chunk",
                                                                           "index": 0})])
     assert fx.jobs.sweep_stalled(0) == [stuck]
     assert fx.jobs.get(stuck)["state"] == JobState.FAILED and "never finished" in fx.jobs.get(stuck)["error"]

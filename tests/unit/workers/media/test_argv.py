@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 
+from chalicelib.model.audioparts import AAC_FRAME, AUDIO_RATE
 from chalicelib.model.errors import MediaError
 from chalicelib.model.facts import AudioInfo, ProbeResult
 from chalicelib.model.options import EncodeOptions
@@ -156,7 +158,11 @@ def test_audio_is_cut_on_the_video_segment_boundaries() -> None:
     argv = audio_segments_argv("/in.mp4", probe, plan, "/w")
     assert flag(argv, "-f") == "segment" and flag(argv, "-segment_format") == "mp4"
     cuts = [float(t) for t in flag(argv, "-segment_times").split(",")]
-    assert cuts == pytest.approx(list(plan.segment_times[1:])) and len(cuts) == 4
+    assert len(cuts) == 4
+    for cut, boundary in zip(cuts, plan.segment_times[1:]):
+        # Half a frame before the first AAC frame at or after the boundary: the muxer cuts there.
+        first = math.ceil(boundary * AUDIO_RATE / AAC_FRAME) * AAC_FRAME
+        assert cut * AUDIO_RATE == pytest.approx(first - AAC_FRAME / 2, abs=0.05)
     assert "frag_duration=2000000000" in flag(argv, "-segment_format_options")
     assert flag(argv, "-segment_list") == "/w/segments.csv" and argv[-1] == "/w/%05d.mp4"
 
@@ -227,6 +233,23 @@ def test_a_leading_audio_holds_the_first_frame_of_the_first_chunk_only() -> None
     # The encoder keeps the track's clock (ffmpeg would round frame times to 1/frame rate).
     argv = ladder_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/o")
     assert flag(argv, "-enc_time_base:v") == f"1/{plan.timescale}"
+
+
+def test_threads_are_sized_for_the_decoder_the_filters_and_every_encoder_when_asked() -> None:
+    plan = plan_chunks(probe_30fps(), OPTIONS)
+    assert "-threads" not in ladder_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/o")  # ffmpeg's choice
+    argv = ladder_argv("/in.mp4", plan.chunks[0], plan, OPTIONS, "/o", threads=1)
+    decoder = argv.index("-threads")
+    assert argv[decoder + 1] == "1" and decoder < argv.index("-i") and flag(argv, "-filter_complex_threads") == "1"
+    outputs = [i for i, a in enumerate(argv) if a == "-threads"][1:]
+    assert len(outputs) == len(plan.rungs) and all(argv[i + 1] == "1" for i in outputs)
+
+
+def test_local_processors_share_the_cores() -> None:
+    from devstack.stack import local_threads
+
+    assert local_threads(1) >= 1 and local_threads(10_000) == 1
+    assert local_threads(2) == max(1, local_threads(1) // 2)
 
 
 def test_remux_adds_the_other_audio_tracks_and_the_subtitles_with_their_languages() -> None:

@@ -148,3 +148,21 @@ def test_other_audio_tracks_and_subtitles_are_renditions_of_their_own() -> None:
     assert text.mime_type == "text/vtt"
     assert text.representations[0].base_urls[0].base_url_value == "text-1/subtitles.vtt"
     assert [s.roles[0].value for s in sets if s.content_type != "video"] == ["main", "alternate", "forced-subtitle"]
+
+
+def test_audio_parts_join_in_order_and_list_as_far_as_they_go_without_a_gap() -> None:
+    plan = plan_chunks(make_probe(tuple(i / 30 for i in range(240)), size=(1280, 720), audio=True), OPTIONS,
+                       audio_part_seconds=3)
+    assert [p.first_segment for p in plan.audio_parts] == [0, 3, 6]
+    parts = {f"v{i:05d}": chunk_record(plan, i) for i in range(len(plan.chunks))}
+    parts["a00001"] = audio_record(3, done=True)  # the later parts, done before the first
+    parts["a00002"] = audio_record(2, done=True)
+    parts["audio"] = audio_record(2, done=False)
+    growing = collect(plan, parts)
+    assert growing.segments == 2 and not growing.complete  # not the second part's, after the gap
+    parts["audio"] = audio_record(3, done=True)
+    index = collect(plan, parts)
+    assert index.complete and index.audio is not None and len(index.audio.durations) == 8
+    parts["a00001"]["tracks"]["audio"]["init"] = "another"
+    with pytest.raises(VerificationError, match="audio parts of audio have different init segments"):
+        collect(plan, parts)
