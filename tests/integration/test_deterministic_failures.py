@@ -14,6 +14,7 @@ from devstack.client import Client
 from devstack.stack import Stack
 from tests.support.avi import make_avi_mp3
 from tests.support.stack import submit, wait_for
+from workers.tasks.pieces import pieces_prefix
 
 
 @pytest.fixture
@@ -28,10 +29,17 @@ def held_assembler(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
         assembler.proc.send_signal(signal.SIGCONT)
 
 
-def test_ffmpeg_rejecting_our_own_intermediate_fails_the_job_at_once(
-        stack: Stack, held_assembler: subprocess.Popen[bytes], tmp_path: Path) -> None:
+# The MP4 composed from the parts' pieces checks each piece against its track's init segment; with
+# the pieces gone (a job planned before them) the assembler remuxes, and ffmpeg finds no audio.
+REASONS = {"composed": "the MP4 piece of audio at segment 0 is not of this track's stream",
+           "remuxed": "assembling output failed: input stream missing"}
+
+
+@pytest.mark.parametrize("path", sorted(REASONS))
+def test_a_broken_intermediate_of_our_own_fails_the_job_at_once(
+        stack: Stack, held_assembler: subprocess.Popen[bytes], tmp_path: Path, path: str) -> None:
     """The issue's failure, made on purpose: the audio rendition's init segment replaced by the
-    video's, so the remux finds no audio stream ("input stream missing"). Retrying cannot help."""
+    video's, so the audio is not what its pieces (or the remux) expect. Retrying cannot help."""
     from chalicelib.stores.services import get_services
 
     client = Client(stack.api_url)
@@ -45,13 +53,15 @@ def test_ffmpeg_rejecting_our_own_intermediate_fails_the_job_at_once(
     video_init = next(k for k in keys if k.endswith("/init.mp4") and "/audio/" not in k)
     svc.storage.s3.copy_object(Bucket=bucket, Key=f"{prefix}audio/init.mp4",
                                CopySource={"Bucket": bucket, "Key": video_init})
+    if path == "remuxed":
+        svc.storage.delete_prefix(bucket, pieces_prefix(job_id))
     resumed = time.monotonic()
     held_assembler.send_signal(signal.SIGCONT)
     status = client.wait(job_id, timeout=60)
     elapsed = time.monotonic() - resumed
     print(f"\nfailed in {elapsed:.1f} s: {status.get('error')}")
     assert status["state"] == "failed", status
-    assert status["error"] == "assembling output failed: input stream missing", status["error"]
+    assert status["error"] == REASONS[path], status["error"]
     assert elapsed < 10, f"took {elapsed:.1f} s (retried?)"
     assert status["parts"]["assembly"]["attempt"] == 1, status["parts"]["assembly"]
     # Acked (just after the job failed), not waiting for another attempt.
