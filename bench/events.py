@@ -31,7 +31,7 @@ from devstack.client import Client
 from tests.support.receivers import Received, webhook_receiver
 from tests.support.stack import submit
 
-HEADING = "## 11. Events: webhook delivery and status lag"
+HEADING = "## 12. Events: webhook delivery and status lag"
 OWNER = "bench"  # the owner of the fleet's bench key
 
 

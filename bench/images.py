@@ -6,7 +6,7 @@ the corpus' 1080p clip; the figure is the CPU seconds of the ffmpeg child (user 
 median of the paired differences. Chunk 0 and 1 are in the poster window (candidates and tiles),
 chunk 3 draws tiles only.
 
-    python -m bench.images [--reps 5]   # ~2 min on 2 cores; writes §10 of docs/BENCHMARKS.md
+    python -m bench.images [--reps 5]   # ~2 min on 2 cores; writes §11 of docs/BENCHMARKS.md
 """
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def run(reps: int, source: Path = SOURCE) -> dict[str, Any]:
 
 
 def section(bench: dict[str, Any], where: dict[str, Any]) -> list[str]:
-    """§10 of docs/BENCHMARKS.md."""
-    lines = ["## 10. Images: what a chunk task's poster and storyboard branches cost", "",
+    """§11 of docs/BENCHMARKS.md."""
+    lines = ["## 11. Images: what a chunk task's poster and storyboard branches cost", "",
              f"`python -m bench.images`: the chunk encode of `{bench['source']}` (default options: "
              f"{bench['preset']}, rungs {', '.join(bench['rungs'])}) with and without its image branches, "
              f"{bench['reps']} pairs in alternating order, CPU seconds of the ffmpeg child; measured on "

@@ -136,12 +136,6 @@ class Stack:
         self._exit.close()
 
 
-def local_threads(processors: int) -> int:
-    """Each local processor's share of the machine's cores (at least one thread)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, processors))
-
-
 def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *,
                 settings: Settings | None = None, assemblers: int = 1, notifiers: int = 1,
                 s3_via: Callable[[str], str] | None = None) -> Stack:
@@ -176,9 +170,7 @@ def start_stack(workers: int = 2, api_port: int = 0, home: Path | None = None, *
         # a secret of this stack's own unless one is given.
         settings = replace(base, redis_url=redis_url, s3_endpoint_url=s3_url, sqs_endpoint_url=s3_url,
                            work_dir=str(home / "scratch"), playback_base_url=f"http://127.0.0.1:{port}/play",
-                           playback_secret=base.playback_secret or secrets.token_urlsafe(32),
-                           # The processors share this machine's cores (on AWS each has its own).
-                           encoder_threads=base.encoder_threads or local_threads(workers))
+                           playback_secret=base.playback_secret or secrets.token_urlsafe(32))
         Path(settings.work_dir).mkdir(exist_ok=True)
         os.environ.update({**LOCAL_CREDENTIALS, **settings.env()})
         reset_services()

@@ -49,8 +49,8 @@ class Settings:
     audio_part_seconds: float = 60.0
     work_dir: str = ""                 # scratch space for workers; empty = system temp dir
     # Threads of each chunk's decoder, filters and encoders (0: ffmpeg's own choice, from every
-    # core of the machine). Processors sharing one machine set their share: two ffmpegs each
-    # sizing their threads to all the cores oversubscribe them (the local stack sets cores / processors).
+    # core of the machine). One thread per local processor on 2 cores measured slower (a chunk
+    # left alone at the end of a job runs on one core while the other idles): docs/BENCHMARKS.md.
     encoder_threads: int = 0
     part_size: int = 64 * 1024**2      # multipart part size the API recommends to clients
     log_level: str = "INFO"

@@ -290,7 +290,7 @@ def test_report_smoke(bench: Bench, tmp_path: Path) -> None:
     text = report.render(results, {})
     for heading in ("## Targets", "## 1. Overhead", "## 2. Quality", "## 3. Frame exactness", "## 4. Scaling",
                     "## 5. Control plane", "## 6. Memory", "## 7. GOP structure", report.CORES_HEADING,
-                    "## Parallel audio: the seams",
+                    audio.HEADING,
                     "## Closing note: the headline table"):
         assert heading in text
     pytest.importorskip("matplotlib")

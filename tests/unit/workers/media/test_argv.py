@@ -245,13 +245,6 @@ def test_threads_are_sized_for_the_decoder_the_filters_and_every_encoder_when_as
     assert len(outputs) == len(plan.rungs) and all(argv[i + 1] == "1" for i in outputs)
 
 
-def test_local_processors_share_the_cores() -> None:
-    from devstack.stack import local_threads
-
-    assert local_threads(1) >= 1 and local_threads(10_000) == 1
-    assert local_threads(2) == max(1, local_threads(1) // 2)
-
-
 def test_remux_adds_the_other_audio_tracks_and_the_subtitles_with_their_languages() -> None:
     argv = remux_argv("/v.mp4", "/a.mp4", "/out.mp4", languages=["eng"], alternates=[("/a2.mp4", "fra")],
                       subtitles=[("/t1.vtt", "deu"), ("/t2.vtt", "")])
