@@ -200,6 +200,12 @@ class _Run:
     samples: list[tuple[int, int, int, int]]
 
 
+def segment_run(segment: bytes, init: bytes) -> _Run:
+    """A media segment's ``trun``: its flags, data offset and every sample's (duration, size,
+    flags, composition offset), with the defaults of ``init``'s ``trex``."""
+    return _run(segment, *_defaults(init))
+
+
 def _run(data: bytes, trex_duration: int, trex_flags: int) -> _Run:
     tfhd = find(data, (b"moof", b"traf", b"tfhd"), len(STYP))
     trun = find(data, (b"moof", b"traf", b"trun"), len(STYP))

@@ -78,7 +78,7 @@ def segment_samples(init: bytes, segment: bytes) -> tuple[Samples, bytes]:
     moof, mdat, tfdt = top.get(b"moof"), top.get(b"mdat"), cmaf.find(segment, (b"moof", b"traf", b"tfdt"))
     if moof is None or mdat is None or tfdt is None:
         raise MediaError("a media segment lacks its moof, mdat or tfdt")
-    run = cmaf._run(segment, *cmaf._defaults(init))  # the package's own trun reader
+    run = cmaf.segment_run(segment, init)
     payload = segment[mdat.offset + mdat.header:mdat.offset + mdat.size]
     if run.data_offset != moof.size + mdat.header or sum(s[1] for s in run.samples) != len(payload):
         raise MediaError("a media segment's samples are not its mdat's payload, in order")
