@@ -113,7 +113,18 @@ export async function playbackLog(page: Page): Promise<PlaybackLog> {
 
 /** Wait until the video's playhead is at ``seconds`` or later. */
 export async function playheadAt(page: Page, seconds: number, timeout = 30_000): Promise<void> {
-  await page.waitForFunction((s) => (document.querySelector('video')?.currentTime ?? 0) >= s, seconds, { timeout, polling: 50 })
+  try {
+    await page.waitForFunction((s) => (document.querySelector('video')?.currentTime ?? 0) >= s, seconds, { timeout, polling: 50 })
+  } catch (exc) {
+    // Say where the playhead stopped and why: a stall, the end, a pause or an error.
+    const state = await page.evaluate(() => {
+      const v = document.querySelector('video')
+      if (!v) return 'no video element'
+      const ranges = Array.from({ length: v.buffered.length }, (_, i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`)
+      return `currentTime ${v.currentTime.toFixed(2)} of ${v.duration}, paused ${v.paused}, ended ${v.ended}, readyState ${v.readyState}, buffered [${ranges.join(', ')}], error ${v.error?.code ?? null}`
+    })
+    throw new Error(`the playhead did not reach ${seconds.toFixed(2)} s within ${timeout} ms: ${state}`, { cause: exc })
+  }
 }
 
 /** The player's state attributes (data-status, data-height, data-abr, …). */
