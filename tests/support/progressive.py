@@ -1,6 +1,7 @@
 """Progressive MP4s for the tests: one built locally from a package's segments, and what PyAV decodes of one."""
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import av
 import numpy as np
 
 from chalicelib.model.audioparts import AAC_FRAME
-from workers.media import progressive
+from workers.media import cmaf, progressive
 from workers.media.stream import INIT, Index, Rendition, segment_name
 
 
@@ -35,6 +36,20 @@ def local_mp4(package: Path, index: Index, origin: int, path: Path) -> Path:
     tracks, media = package_tracks(package, index, origin)
     path.write_bytes(progressive.header(tracks) + b"".join(media))
     return path
+
+
+def chunk_offsets(data: bytes) -> list[list[int]]:
+    """Each track's chunk offsets (its ``stco`` or ``co64``) in an MP4, in track order."""
+    moov = next(b for b in cmaf.boxes(data) if b.type == b"moov")
+    out = []
+    for trak in (b for b in cmaf.boxes(data, moov.offset + moov.header, moov.offset + moov.size) if b.type == b"trak"):
+        for kind, code in ((b"stco", "I"), (b"co64", "Q")):
+            box = cmaf.find(data, (b"mdia", b"minf", b"stbl", kind), trak.offset + trak.header, trak.offset + trak.size)
+            if box is not None:
+                body = box.offset + box.header
+                (count,) = struct.unpack_from(">I", data, body + 4)
+                out.append(list(struct.unpack_from(f">{count}{code}", data, body + 8)))
+    return out
 
 
 @dataclass(frozen=True)

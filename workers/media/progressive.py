@@ -110,6 +110,10 @@ class MovieTrack:
         """Whether it is a sound track (its ``hdlr``)."""
         return _handler(self.init) == b"soun"
 
+    def seconds(self, tick: int) -> float:
+        """A tick of the track's tfdt timeline in seconds of the movie (0 at ``origin``)."""
+        return (tick - self.origin) / cmaf.timescale(self.init)
+
 
 def _box(kind: bytes, *payload: bytes) -> bytes:
     body = b"".join(payload)
@@ -244,33 +248,57 @@ def _mdat_header(size: int) -> bytes:
     return struct.pack(">I4s", 8 + size, b"mdat") if 8 + size <= _U32 else struct.pack(">I4sQ", 1, b"mdat", 16 + size)
 
 
-def header(tracks: Sequence[MovieTrack]) -> bytes:
-    """``ftyp`` + ``moov`` + the ``mdat`` header of the MP4 whose media data follows it: each
-    track's samples in turn (``tracks[0]`` the video), each track's contiguous, in decode order."""
+Layout = Sequence[tuple[int, int]]  # the media data's order: (track index, how many of its next chunks)
+
+
+def header(tracks: Sequence[MovieTrack], layout: Layout | None = None) -> bytes:
+    """``ftyp`` + ``moov`` + the ``mdat`` header of the MP4 whose media data follows it, in
+    ``layout``'s order (default: each track's samples in turn); ``tracks[0]`` is the video, each
+    track's chunks (its segments) come in decode order."""
     if not tracks:
         raise MediaError("an MP4 needs a track")
+    layout = list(layout if layout is not None else ((i, len(t.samples.chunks)) for i, t in enumerate(tracks)))
+    for i, track in enumerate(tracks):
+        if sum(count for index, count in layout if index == i) != len(track.samples.chunks):
+            raise MediaError(f"the media layout does not hold each chunk of track {i + 1} once")
     timings = [_timing(t) for t in tracks]
     movie_timescale = timings[0].timescale
     media = sum(t.samples.size for t in tracks)
     # 32-bit chunk offsets unless the file outgrows them (the 64-bit header is the larger one).
-    largest = len(FTYP) + len(_moov(tracks, timings, movie_timescale, 0, True)) + 16 + media
+    largest = len(FTYP) + len(_moov(tracks, timings, movie_timescale, layout, 0, True)) + 16 + media
     wide = largest > _U32
-    start = len(FTYP) + len(_moov(tracks, timings, movie_timescale, 0, wide)) + len(_mdat_header(media))
-    return FTYP + _moov(tracks, timings, movie_timescale, start, wide) + _mdat_header(media)
+    start = len(FTYP) + len(_moov(tracks, timings, movie_timescale, layout, 0, wide)) + len(_mdat_header(media))
+    return FTYP + _moov(tracks, timings, movie_timescale, layout, start, wide) + _mdat_header(media)
 
 
-def _moov(tracks: Sequence[MovieTrack], timings: Sequence[_Timing], movie_timescale: int, start: int,
-          wide: bool) -> bytes:
-    traks, lengths = [], []
+def interleaved(starts: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
+    """(track index, span number) of every track's spans (``starts[i]``: when each of track i's
+    spans starts, in seconds, in order), in the order they play: a player reading the file front to
+    back meets sound and picture together."""
+    return [(index, number) for _, index, number in
+            sorted((start, index, number) for index, track in enumerate(starts) for number, start in enumerate(track))]
+
+
+def _chunk_sizes(samples: Samples) -> list[int]:
+    sizes, index = [], 0
+    for count in samples.chunks:
+        sizes.append(sum(samples.sizes[index:index + count]))
+        index += count
+    return sizes
+
+
+def _moov(tracks: Sequence[MovieTrack], timings: Sequence[_Timing], movie_timescale: int, layout: Layout,
+          start: int, wide: bool) -> bytes:
+    sizes = [_chunk_sizes(t.samples) for t in tracks]
+    offsets: list[list[int]] = [[] for _ in tracks]
     position = start
+    for index, count in layout:
+        for size in sizes[index][len(offsets[index]):len(offsets[index]) + count]:
+            offsets[index].append(position)
+            position += size
+    traks, lengths = [], []
     for number, (track, timing) in enumerate(zip(tracks, timings), start=1):
-        offsets = []
-        index = 0
-        for count in track.samples.chunks:
-            offsets.append(position)
-            position += sum(track.samples.sizes[index:index + count])
-            index += count
-        trak, length = _trak(number, track, timing, movie_timescale, offsets, wide)
+        trak, length = _trak(number, track, timing, movie_timescale, offsets[number - 1], wide)
         traks.append(trak)
         lengths.append(length)
     version = int(max(lengths) > _U32)

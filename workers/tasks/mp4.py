@@ -3,11 +3,12 @@
 The output is one multipart upload whose every part is an UploadPartCopy: a piece of at least
 S3's minimum part size as it is; consecutive smaller ones (the header, most chunks' pieces at
 usual bit rates, the audio's) gathered into a run that is built server-side into a scratch
-object (each piece appended as the small last part of a two-part upload behind a seed of a
-minimum part: the head of a large piece, else zeros kept in the work bucket for every job), then
-copied from it without the seed. The assembler itself only writes the header and reads the
-sample tables: bytes that grow with the number of samples, not with the media. Any error aborts
-the uploads.
+object (each piece appended as the small last part of a two-part upload behind the last minimum
+part of the object so far: the run's pieces after enough of a seed, the head of a large piece or
+else zeros kept in the work bucket for every job), then copied from it without the seed. The
+media data interleaves the tracks as they play. The assembler itself only writes the header and
+reads the sample tables: bytes that grow with the number of samples, not with the media. Any
+error aborts the uploads.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from chalicelib.model.plan import Plan
 from chalicelib.stores.services import Services
 from workers.cancel import check_cancel
 from workers.media.package import Track
-from workers.media.progressive import MovieTrack, Samples, header, join, segment_samples
+from workers.media.progressive import MovieTrack, Samples, header, interleaved, join, segment_samples
 from workers.media.stream import INIT, Index, Rendition, segment_name
 from workers.tasks.pieces import composes_mp4, piece_keys, pieces_prefix
 from workers.tasks.publish import location
@@ -180,12 +181,15 @@ def _copy_all(svc: Services, bucket: str, key: str, pieces: Sequence[Stored], sc
         if isinstance(part, Stored):
             return part
         assert seed is not None
-        grown = seed
+        grown, useful = seed, 0  # the object built so far, and how many of its last bytes are the run's
         for step, piece in enumerate(part.pieces):
+            # Behind each piece, just the minimum part the rule asks for: the run so far (smaller
+            # than one until its last piece) after enough of the seed, not all that came before.
+            lead = grown.cut(grown.size - max(min_part, useful), max(min_part, useful))
             target = _Upload(svc, work, f"{scratch}run{number:05d}.{step}", traffic, cancel)
-            target.write([grown, piece])
-            grown = Stored(work, target.key, grown.size + piece.size)
-        return Stored(work, grown.key, part.size, seed.size)
+            target.write([lead, piece])
+            grown, useful = Stored(work, target.key, lead.size + piece.size), useful + piece.size
+        return Stored(work, grown.key, part.size, grown.size - part.size)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         sources = list(pool.map(built, enumerate(parts)))
@@ -308,9 +312,15 @@ def compose_mp4(svc: Services, job_id: str, options: EncodeOptions, plan: Plan, 
         assert audio is not None
         tracks.append((audio, MovieTrack(audio[0], join([r.samples for r in audio[1]]), AAC_FRAME,
                                          rendition.language, rendition is index.audio)))
-    head = header([t for _, t in tracks])
+    # Sound and picture interleaved as they play (a minute's audio piece after the video of its
+    # start): a progressive player reads on from the front, and the small audio pieces are spread
+    # among the video's instead of one long run at the end.
+    spans = [runs for (_, runs), _ in tracks]
+    order = interleaved([[movie.seconds(run.samples.decode_time) for run in runs] for (_, runs), movie in tracks])
+    head = header([t for _, t in tracks],
+                  [(index, len(spans[index][number].samples.chunks)) for index, number in order])
     scratch = f"{pieces_prefix(job_id)}compose/"
-    pieces = _stored(svc, scratch, [head, *(run.media for (_, runs), _ in tracks for run in runs)], traffic)
+    pieces = _stored(svc, scratch, [head, *(spans[index][number].media for index, number in order)], traffic)
     check_cancel(cancel)
     size = compose(svc, svc.settings.output_bucket, key, pieces, scratch, traffic, cancel, min_part)
     stored = int(svc.storage.head(svc.settings.output_bucket, key).get("ContentLength", -1))

@@ -25,7 +25,7 @@ from chalicelib.stores.storage import Storage
 from devstack.procs import LOCAL_CREDENTIALS, start_moto
 from tests.support.fakes import fake_services
 from tests.support.media import MEDIA, Transcode, transcode
-from tests.support.progressive import assert_same_playback, decode, package_tracks
+from tests.support.progressive import assert_same_playback, chunk_offsets, decode, package_tracks
 from workers.media import progressive
 from workers.media.mux import MP4_TIMESCALE
 from workers.media.package import Track
@@ -131,8 +131,10 @@ def test_composed_mp4_plays_as_the_remux_and_moves_few_bytes(bench: Bench, tmp_p
     composed = compose_mp4(bench.svc, "full", OPTIONS, result.plan, result.index, "outputs/full.mp4",
                            threading.Event(), bench.min_part)
     assert composed is not None
-    assert_same_playback(decode(_download(bench, "outputs/full.mp4", tmp_path / "out.mp4")), decode(result.output),
-                         1 / MP4_TIMESCALE)
+    path = _download(bench, "outputs/full.mp4", tmp_path / "out.mp4")
+    assert_same_playback(decode(path), decode(result.output), 1 / MP4_TIMESCALE)
+    video, audio = chunk_offsets(path.read_bytes())
+    assert min(audio) < max(video) and min(video) < max(audio)  # interleaved, not one track after the other
     traffic = composed["assembly_bytes"]
     header = len(progressive.header(package_tracks(result.package, result.index, result.plan.origin_ticks)[0]))
     tables = _work_bytes(bench, "full", ".json")

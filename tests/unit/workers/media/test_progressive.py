@@ -10,7 +10,7 @@ import pytest
 from chalicelib.model.errors import MediaError
 from chalicelib.model.options import EncodeOptions
 from tests.support.media import MEDIA, Transcode, transcode
-from tests.support.progressive import assert_same_playback, decode, local_mp4, package_tracks
+from tests.support.progressive import assert_same_playback, chunk_offsets, decode, local_mp4, package_tracks
 from workers.media import cmaf, progressive
 from workers.media.mux import MP4_TIMESCALE
 from workers.media.stream import INIT, segment_name
@@ -53,6 +53,46 @@ def test_plays_as_the_remux_does(name: str, request: pytest.FixtureRequest, tmp_
     timescale = result.plan.timescale
     tick = 1 / MP4_TIMESCALE if timescale > 1_000_000 else 0.0
     assert_same_playback(decode(built), decode(result.output), tick)
+
+
+def test_interleaved_media_plays_as_the_remux_does(fine: Transcode, tmp_path: Path) -> None:
+    tracks, media = package_tracks(fine.package, fine.index, fine.plan.origin_ticks)
+    chunks = [_chunks(t.samples, data) for t, data in zip(tracks, media)]
+    starts = [[_start(t, n) for n in range(len(t.samples.chunks))] for t in tracks]
+    order = progressive.interleaved(starts)
+    # The audio's first segment, from its priming just before 0; the video's; the audio's next, and so on.
+    assert order[:4] == [(1, 0), (0, 0), (1, 1), (0, 1)]
+    assert [starts[i][n] for i, n in order] == sorted(s for track in starts for s in track)
+    path = tmp_path / "interleaved.mp4"
+    path.write_bytes(progressive.header(tracks, [(i, 1) for i, _ in order]) + b"".join(chunks[i][n] for i, n in order))
+    assert_same_playback(decode(path), decode(fine.output), 1 / MP4_TIMESCALE)
+    offsets = chunk_offsets(path.read_bytes())
+    assert sorted(offsets[0] + offsets[1]) == [offsets[i][n] for i, n in order]
+
+
+def test_a_layout_must_place_every_chunk_once(fine: Transcode) -> None:
+    tracks, _ = package_tracks(fine.package, fine.index, fine.plan.origin_ticks)
+    whole = [(0, len(tracks[0].samples.chunks)), (1, len(tracks[1].samples.chunks))]
+    with pytest.raises(MediaError, match="track 2"):
+        progressive.header(tracks, whole[:1])
+    with pytest.raises(MediaError, match="track 1"):
+        progressive.header(tracks, [*whole, (0, 1)])
+
+
+def _chunks(samples: progressive.Samples, data: bytes) -> list[bytes]:
+    """``data`` cut at the track's chunks (its segments)."""
+    out, index, position = [], 0, 0
+    for count in samples.chunks:
+        size = sum(samples.sizes[index:index + count])
+        out.append(data[position:position + size])
+        index, position = index + count, position + size
+    return out
+
+
+def _start(track: progressive.MovieTrack, chunk: int) -> float:
+    """When a track's ``chunk`` starts, in seconds of the movie."""
+    samples = track.samples
+    return track.seconds(samples.decode_time + sum(samples.durations[:sum(samples.chunks[:chunk])]))
 
 
 def test_edit_lists_hide_the_shift_and_the_priming(bframes: Transcode, fine: Transcode, tmp_path: Path) -> None:

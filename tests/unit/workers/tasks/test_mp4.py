@@ -49,6 +49,10 @@ def test_the_bytes_through_the_assembler_do_not_grow_with_the_input(size: int) -
         assert fakes.storage.blobs[("out", "video.mp4")] == expected
         assert not [k for k in fakes.storage.blobs if k[1].startswith("scratch/")]  # the runs' objects are gone
         assert traffic.copied >= len(expected)
+        # Each small piece is copied once behind one minimum part, and every byte once more into
+        # the object: not the whole run so far again for every piece.
+        small = sum(p.size < MIN for p in pieces)
+        assert traffic.copied <= 2 * len(expected) + small * MIN
         streamed.append(traffic.streamed)
     # Small pieces only: a zero seed written by the first job (kept for the others); large ones:
     # nothing at all.
