@@ -22,13 +22,16 @@ from chalicelib.model.facts import Record
 
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024
-# Long enough that a part is worth a task (its pre-roll is 5 % of it), short enough that a long
+# Long enough that a part is worth a task (its pre-roll is a sixth of it), short enough that a long
 # source's audio spreads over the fleet: 10 min → 10 parts of about a minute.
 AUDIO_PART_SECONDS = 60.0
-# ~3 s. ffmpeg's AAC rate control has a long memory (a cold encoder spends its first seconds below
-# its later quality): measured on a tone and on programme-like sound, a 1 s pre-roll left the
-# windows at a seam 1-3 dB below the 5th percentile elsewhere, 3 s none (docs/BENCHMARKS.md).
-PREROLL_FRAMES = 144
+# ~10 s. ffmpeg's AAC rate control has a long memory (a cold encoder spends its first seconds
+# below its later quality, and one a minute into a steady sound is better still): on a 300 s tone
+# and programme-like sound in minute-long parts, a 3 s pre-roll left the worst window at a seam
+# 6.3 and 1.5 dB below the 5th percentile elsewhere; 10 s 0.6 dB on the tone (the whole-track
+# encode's own value there) and 5 dB above on the programme; 20 s the same (bench/audio.py at each
+# pre-roll, 2026-12-02; docs/BENCHMARKS.md §13 has the production one).
+PREROLL_FRAMES = 480
 POSTROLL_FRAMES = 4
 # A split no later than this before the shortest track ends: every part but the last is whole.
 END_MARGIN = 2.0
