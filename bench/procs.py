@@ -76,7 +76,7 @@ def role(proc: Proc, procs: dict[int, Proc], root: int) -> str:
     exe = os.path.basename(argv[0]) if argv else ""
     if "workers" in argv and "--role" in argv:  # python -m workers --role …
         return argv[argv.index("--role") + 1]
-    if "moto.server" in argv:
+    if "devstack.motoserver" in argv or "moto.server" in argv:  # ours (python -m devstack.motoserver), or moto's own
         return "moto"
     if exe.startswith("valkey"):
         return "valkey"
