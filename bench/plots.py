@@ -162,6 +162,22 @@ def speedup(model: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
+def assembly_bytes(moved: list[dict[str, Any]], path: Path) -> Path:
+    """The MP4's bytes, S3's server-side copies and the assembler's own bytes against input length."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    minutes = [m["seconds"] / 60 for m in moved]
+    for key, label, colour in (("output", "the MP4", "#999999"), ("copied", "copied by S3 (UploadPartCopy)", "#4c72b0"),
+                               ("streamed", "through the assembler itself", "#c44e52")):
+        ax.plot(minutes, [m[key] / 1e6 for m in moved], marker="o", color=colour, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("input length (minutes)")
+    ax.set_ylabel("MB")
+    ax.legend(fontsize=8)
+    ax.set_title("Bytes the MP4 assembly moves, against input length")
+    return _save(fig, path)
+
+
 def memory(rows: list[dict[str, Any]], roles: list[str], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 3.8))
     width = 0.8 / max(1, len(rows))
